@@ -1,0 +1,73 @@
+# corral — entry points: make, make test, make conformance, make bench, make demo, make install.
+SHELL := /bin/bash
+NODE ?= $(shell command -v node)
+PREFIX ?= /usr/local
+HERE := $(abspath .)
+TS_SOURCES := $(shell find src -name '*.ts') package.json scripts/bundle.mjs
+ADDON_SOURCES := $(wildcard addon/CMakeLists.txt addon/glue/* addon/init/*)
+
+.PHONY: all deps test unit integration conformance bench demo install clean
+
+all: bin/corral
+
+# Everything a fresh Debian 12 machine lacks (idempotent; apt only when something is missing).
+deps:
+	@./scripts/install-deps.sh
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build/schemas/validators.js: scripts/build-schemas.mjs schemas/spec-1.3-additions.json node_modules/.package-lock.json
+	npm run --silent build:schemas
+
+build/addon/Release/corral.node: $(ADDON_SOURCES) node_modules/.package-lock.json
+	npm run --silent build:addon
+
+dist/corral.js: $(TS_SOURCES) build/schemas/validators.js node_modules/.package-lock.json
+	npx tsc -p .
+	node scripts/bundle.mjs
+
+dist/corral-init dist/corral.node: build/addon/Release/corral.node
+	mkdir -p dist
+	cp build/addon/corral-init dist/corral-init
+	cp build/addon/Release/corral.node dist/corral.node
+
+# The launcher: Node reads NODE_EXTRA_CA_CERTS at every start (~45 ms here) and
+# containerd passes its whole environment on; corral makes no TLS connections.
+bin/corral: dist/corral.js dist/corral-init dist/corral.node
+	mkdir -p bin
+	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/dist/corral.js "$$@"\n' "$(NODE)" "$(HERE)" > $@
+	chmod 755 $@
+
+install: all
+	install -d $(PREFIX)/lib/corral $(PREFIX)/bin
+	install -m 644 dist/*.js $(PREFIX)/lib/corral/
+	install -m 755 dist/corral-init dist/corral.node $(PREFIX)/lib/corral/
+	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/lib/corral/corral.js "$$@"\n' "$(NODE)" "$(PREFIX)" > $(PREFIX)/bin/corral
+	chmod 755 $(PREFIX)/bin/corral
+
+bundles/busybox/rootfs/bin/busybox: bundles/make-busybox.sh
+	./bundles/make-busybox.sh bundles/busybox
+
+demo: deps all bundles/busybox/rootfs/bin/busybox
+	./bundles/demo.sh
+
+unit: all
+	npx tap --disable-coverage --allow-empty-coverage --reporter=terse --timeout=120 test/unit/*.test.ts
+
+integration: all bundles/busybox/rootfs/bin/busybox
+	npx tap --disable-coverage --allow-empty-coverage --reporter=terse --jobs=1 --timeout=600 test/integration/*.test.ts
+
+conformance: all
+	./conformance/check.sh
+
+test: deps all bundles/busybox/rootfs/bin/busybox
+	npx tap --disable-coverage --allow-empty-coverage --reporter=terse --jobs=1 --timeout=900 test/unit/*.test.ts test/integration/*.test.ts
+	./conformance/check.sh
+
+bench: all bundles/busybox/rootfs/bin/busybox
+	node scripts/bench.mjs
+
+clean:
+	rm -rf build dist bin/corral

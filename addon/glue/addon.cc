@@ -1,0 +1,169 @@
+// The N-API side: the few system calls Node cannot make itself. Everything
+// container-specific lives in the helper (init/); this only starts it and waits.
+#include <errno.h>
+#include <fcntl.h>
+#include <napi.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+extern char **environ;
+
+namespace {
+
+Napi::Error ErrnoError(Napi::Env env, const std::string &what, int err) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  return e;
+}
+
+// spawn(path, argv, fds, env?) -> pid. The child gets fds[i] as its fd i (stdio
+// included, with close-on-exec cleared, since Node sets it on 0-2) and nothing else.
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  Napi::Array jargv = info[1].As<Napi::Array>();
+  Napi::Array jfds = info[2].As<Napi::Array>();
+  std::vector<std::string> args, envs;
+  for (uint32_t i = 0; i < jargv.Length(); i++) args.push_back(jargv.Get(i).As<Napi::String>());
+  std::vector<char *> argv, envp;
+  for (auto &a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char **child_env = environ;
+  if (info.Length() > 3 && info[3].IsArray()) {
+    Napi::Array jenv = info[3].As<Napi::Array>();
+    for (uint32_t i = 0; i < jenv.Length(); i++) envs.push_back(jenv.Get(i).As<Napi::String>());
+    for (auto &e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    child_env = envp.data();
+  }
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < jfds.Length(); i++) fds.push_back(jfds.Get(i).As<Napi::Number>().Int32Value());
+  int n = (int)fds.size();
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) < 0) throw ErrnoError(env, "pipe", errno);
+  pid_t pid = fork();
+  if (pid < 0) throw ErrnoError(env, "fork", errno);
+  if (pid == 0) {
+    // Async-signal-safe only from here on.
+    int base = n + 3 > errpipe[1] + 1 ? n + 3 : errpipe[1] + 1;
+    int moved[64];
+    for (int i = 0; i < n && i < 64; i++) moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base);
+    for (int i = 0; i < n && i < 64; i++) {
+      if (moved[i] < 0 || dup2(moved[i], i) < 0) goto fail;
+      fcntl(i, F_SETFD, 0);
+    }
+    {
+      int e = fcntl(errpipe[1], F_DUPFD_CLOEXEC, base + 64);
+      if (e < 0) goto fail;
+      syscall(SYS_close_range, n, e - 1, 0);
+      syscall(SYS_close_range, e + 1, ~0U, 0);
+      errpipe[1] = e;
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(path.c_str(), argv.data(), child_env);
+  fail:
+    int err = errno;
+    (void)!write(errpipe[1], &err, sizeof(err));
+    _exit(127);
+  }
+  close(errpipe[1]);
+  int err = 0;
+  ssize_t r;
+  do r = read(errpipe[0], &err, sizeof(err)); while (r < 0 && errno == EINTR);
+  close(errpipe[0]);
+  if (r == sizeof(err)) {
+    waitpid(pid, nullptr, 0);
+    throw ErrnoError(env, "exec " + path, err);
+  }
+  return Napi::Number::New(env, pid);
+}
+
+// socketpair() -> [a, b], blocking, close-on-exec.
+Napi::Value SocketPair(const Napi::CallbackInfo &info) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw ErrnoError(info.Env(), "socketpair", errno);
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, sv[0]);
+  out.Set(1u, sv[1]);
+  return out;
+}
+
+volatile pid_t g_forward_to = 0;
+void Forward(int sig) {
+  if (g_forward_to > 0) kill(g_forward_to, sig);
+}
+
+// wait(pid, forwardSignals) -> {status, signal}. Blocks. As a subreaper we also
+// reap any orphan that is handed to us while waiting.
+Napi::Value Wait(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  bool forward = info.Length() > 1 && info[1].ToBoolean();
+  if (forward) {
+    g_forward_to = pid;
+    struct sigaction sa = {};
+    sa.sa_handler = Forward;
+    sa.sa_flags = SA_RESTART;
+    const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGIO, SIGPWR, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ};
+    for (int s : sigs) sigaction(s, &sa, nullptr);
+  }
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(-1, &status, __WALL);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw ErrnoError(env, "waitpid", errno);
+    }
+    if (r == pid) break;
+  }
+  g_forward_to = 0;
+  Napi::Object out = Napi::Object::New(env);
+  if (WIFEXITED(status)) out.Set("status", WEXITSTATUS(status));
+  else out.Set("signal", WTERMSIG(status));
+  return out;
+}
+
+Napi::Value SetSubreaper(const Napi::CallbackInfo &info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) throw ErrnoError(info.Env(), "prctl subreaper", errno);
+  return info.Env().Undefined();
+}
+
+Napi::Value Umount(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>();
+  int flags = info.Length() > 1 ? info[1].As<Napi::Number>().Int32Value() : 0;
+  if (umount2(path.c_str(), flags) < 0) throw ErrnoError(info.Env(), "umount " + path, errno);
+  return info.Env().Undefined();
+}
+
+Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>();
+  int mode = info[1].As<Napi::Number>().Int32Value();
+  if (mkfifo(path.c_str(), (mode_t)mode) < 0) throw ErrnoError(info.Env(), "mkfifo " + path, errno);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("wait", Napi::Function::New(env, Wait));
+  exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper));
+  exports.Set("umount", Napi::Function::New(env, Umount));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(corral, Init)

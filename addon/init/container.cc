@@ -1,0 +1,283 @@
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "process.h"
+#include "util.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+void sync_expect(int sock, const char *want) {
+  char line[256];
+  if (!read_line(sock, line, sizeof(line))) _exit(1);  // the runtime went away: nothing to report to
+  if (!streq(line, want)) die_msg("sync: unexpected message", line);
+}
+
+static void say(int sock, const char *msg) {
+  write_all(sock, msg, cstrlen(msg));
+  write_all(sock, "\n", 1);
+}
+
+// Flags a bind remount must keep: in a user namespace the kernel refuses to drop
+// nosuid/nodev/noexec/atime flags that were locked by the mount's owner.
+static unsigned long locked_flags(int fd) {
+  struct statvfs sv;
+  unsigned long f = 0;
+  if (fstatvfs(fd, &sv) < 0) return 0;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+static void remount(int rootfd, const char *dst, unsigned long flags) {
+  int fd = open_in_root(rootfd, dst, O_PATH);
+  if (fd < 0) die_errno("remount: open", dst, errno);
+  if (mount("", fd_path(fd, 0), nullptr, flags, nullptr) < 0) {
+    if (errno != EPERM || mount("", fd_path(fd, 0), nullptr, flags | locked_flags(fd), nullptr) < 0)
+      die_errno("remount", dst, errno);
+  }
+  close(fd);
+}
+
+static constexpr unsigned long kPropagation = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
+
+static void do_mount(int rootfd, const MountPlan *m) {
+  int fd = ensure_in_root(rootfd, m->dst, m->kind);
+  if (fd < 0) die_errno("mount: create mount point", m->dst, errno);
+  unsigned long flags = m->flags & ~kPropagation;
+  if (flags & MS_BIND) {
+    // The source is a host path (resolved in the runtime's mount namespace).
+    if (mount(m->src, fd_path(fd, 0), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
+      die_errno("mount: bind", m->dst, errno);
+    close(fd);
+    unsigned long extra = flags & ~(MS_BIND | MS_REC);
+    if (extra) remount(rootfd, m->dst, MS_REMOUNT | MS_BIND | extra);
+  } else {
+    if (mount(m->src, fd_path(fd, 0), m->type, flags, m->data) < 0) {
+      Buf b; buf_reset(&b); buf_str(&b, m->type); buf_str(&b, " on"); 
+      die_errno(buf_cstr(&b), m->dst, errno);
+    }
+    close(fd);
+  }
+  if (m->prop) {
+    int pfd = open_in_root(rootfd, m->dst, O_PATH);
+    if (pfd < 0 || mount("", fd_path(pfd, 0), nullptr, m->prop, nullptr) < 0)
+      die_errno("mount: set propagation of", m->dst, errno);
+    close(pfd);
+  }
+}
+
+static void make_device(int rootfd, const DevicePlan *d) {
+  const char *base;
+  int dfd = parent_in_root(rootfd, d->path, &base, true);
+  if (dfd < 0) die_errno("device: create parent of", d->path, errno);
+  if (d->bind) {
+    int f = openat(dfd, base, O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (f < 0) die_errno("device: create mount point", d->path, errno);
+    close(f);
+    int t = open_in_root(rootfd, d->path, O_PATH);
+    if (t < 0 || mount(d->path, fd_path(t, 0), nullptr, MS_BIND, nullptr) < 0)
+      die_errno("device: bind", d->path, errno);
+    close(t);
+  } else {
+    mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+    dev_t dev = makedev(d->major, d->minor);
+    if (mknodat(dfd, base, type | (d->mode & 07777), dev) < 0) {
+      // An existing node (e.g. from the rootfs image) is replaced, never a directory.
+      if (errno != EEXIST || unlinkat(dfd, base, 0) < 0 || mknodat(dfd, base, type | (d->mode & 07777), dev) < 0)
+        die_errno("device: mknod", d->path, errno);
+    }
+    if (fchownat(dfd, base, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) die_errno("device: chown", d->path, errno);
+  }
+  close(dfd);
+}
+
+static void make_symlink(int rootfd, const Pair *s) {
+  const char *base;
+  int dfd = parent_in_root(rootfd, s->b, &base, true);
+  if (dfd < 0) die_errno("symlink: create parent of", s->b, errno);
+  if (symlinkat(s->a, dfd, base) < 0 && errno != EEXIST) die_errno("symlink", s->b, errno);
+  close(dfd);
+}
+
+static void write_sysctl(int rootfd, const Pair *s) {
+  char path[512];
+  unsigned n = 0;
+  for (const char *c = "proc/sys/"; *c; c++) path[n++] = *c;
+  for (const char *c = s->a; *c && n + 1 < sizeof(path); c++) path[n++] = *c == '.' ? '/' : *c;
+  path[n] = 0;
+  int fd = open_in_root(rootfd, path, O_WRONLY);
+  if (fd < 0) die_errno("sysctl", s->a, errno);
+  struct statfs sf;
+  // Write only through a real procfs, never through something mounted over it.
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) die_msg("sysctl: not on procfs:", s->a);
+  if (!write_all(fd, s->b, cstrlen(s->b))) die_errno("sysctl", s->a, errno);
+  close(fd);
+}
+
+static void mask_path(int rootfd, const char *path) {
+  int fd = open_in_root(rootfd, path, O_PATH);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    die_errno("maskedPaths: open", path, errno);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) die_errno("maskedPaths: stat", path, errno);
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", fd_path(fd, 0), "tmpfs", MS_RDONLY, nullptr) < 0) die_errno("maskedPaths: mount", path, errno);
+  } else {
+    int nfd = open_in_root(rootfd, "/dev/null", O_PATH);
+    struct stat ns;
+    // Only the real /dev/null may be used to hide a file (CVE-2025-31133).
+    if (nfd < 0 || fstat(nfd, &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
+      die_msg("maskedPaths: /dev/null in the container is not the null device; cannot mask", path);
+    if (mount(fd_path(nfd, 1), fd_path(fd, 0), nullptr, MS_BIND, nullptr) < 0)
+      die_errno("maskedPaths: mount", path, errno);
+    close(nfd);
+  }
+  close(fd);
+}
+
+static void readonly_path(int rootfd, const char *path) {
+  int fd = open_in_root(rootfd, path, O_PATH);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    die_errno("readonlyPaths: open", path, errno);
+  }
+  if (mount(fd_path(fd, 0), fd_path(fd, 0), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    die_errno("readonlyPaths: bind", path, errno);
+  close(fd);
+  remount(rootfd, path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC);
+}
+
+static void enter_root(const Plan *p, int rootfd) {
+  if (p->nopivot || !(p->cloneflags & CLONE_NEWNS)) {
+    // No private mount namespace (or --no-pivot): pivot_root would move every
+    // process of the shared namespace, so only this process changes root.
+    if (fchdir(rootfd) < 0) die_errno("chdir", p->rootfs, errno);
+    if ((p->cloneflags & CLONE_NEWNS) && mount(".", "/", nullptr, MS_MOVE, nullptr) < 0)
+      die_errno("move root", p->rootfs, errno);
+    if (chroot(".") < 0) die_errno("chroot", p->rootfs, errno);
+  } else {
+    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0) die_errno("open /", nullptr, errno);
+    if (fchdir(rootfd) < 0) die_errno("chdir", p->rootfs, errno);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) die_errno("pivot_root", p->rootfs, errno);
+    // The old root is stacked under the new one: detach it without telling the host.
+    if (fchdir(oldroot) < 0) die_errno("chdir old root", nullptr, errno);
+    if (mount("", ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) die_errno("make old root rslave", nullptr, errno);
+    if (umount2(".", MNT_DETACH) < 0) die_errno("unmount old root", nullptr, errno);
+    close(oldroot);
+  }
+  if (chdir("/") < 0) die_errno("chdir /", nullptr, errno);
+}
+
+static void exit_on_signal(int sig) { _exit(128 + sig); }
+
+void container_main(const Plan *p, int sock) {
+  g_report_fd = sock;
+  sync_expect(sock, "go");  // the parent has written our id maps
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
+  if ((p->cloneflags & CLONE_NEWUSER) && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
+    die_errno("become root in the user namespace", nullptr, errno);
+  // Until execve a signal that would end a normal process ends this one too,
+  // although as a pid namespace's init it would otherwise ignore it.
+  struct sigaction sa = {};
+  sa.sa_handler = exit_on_signal;
+  const int term_sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM};
+  for (int s : term_sigs) sigaction(s, &sa, nullptr);
+  if (p->new_session && setsid() < 0) die_errno("setsid", nullptr, errno);
+  umask(0);
+
+  // The fifo is reopened for writing through the host's /proc/self/fd at start time,
+  // when neither its path nor the host's /proc is reachable by name any more.
+  int fifo = -1, fddir = -1;
+  if (p->fifo) {
+    fifo = open(p->fifo, O_PATH | O_CLOEXEC);
+    if (fifo < 0) die_errno("open exec fifo", p->fifo, errno);
+    fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fddir < 0) die_errno("open /proc/self/fd", nullptr, errno);
+  }
+  if (p->hostname && sethostname(p->hostname, cstrlen(p->hostname)) < 0) die_errno("sethostname", p->hostname, errno);
+  if (p->domainname && setdomainname(p->domainname, cstrlen(p->domainname)) < 0)
+    die_errno("setdomainname", p->domainname, errno);
+
+  bool private_ns = p->cloneflags & CLONE_NEWNS;
+  if (private_ns) {
+    // Nothing mounted from here on may propagate back to the host.
+    unsigned long rootflag = (p->rootprop & (MS_PRIVATE | MS_SLAVE)) ? p->rootprop : (MS_SLAVE | MS_REC);
+    if (mount("", "/", nullptr, rootflag | MS_REC, nullptr) < 0) die_errno("make / rslave", nullptr, errno);
+  }
+  if (mount(p->rootfs, p->rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) die_errno("bind rootfs", p->rootfs, errno);
+  int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) die_errno("open rootfs", p->rootfs, errno);
+
+  for (int i = 0; i < p->nmounts; i++) do_mount(rootfd, &p->mounts[i]);
+  for (int i = 0; i < p->ndevices; i++) make_device(rootfd, &p->devices[i]);
+  for (int i = 0; i < p->nsymlinks; i++) make_symlink(rootfd, &p->symlinks[i]);
+  for (int i = 0; i < p->nsysctls; i++) write_sysctl(rootfd, &p->sysctls[i]);
+  for (int i = 0; i < p->nmasked; i++) mask_path(rootfd, p->masked[i]);
+  for (int i = 0; i < p->nreadonly; i++) readonly_path(rootfd, p->readonly[i]);
+  if (p->cwd) {
+    int c = mkdir_all_in_root(rootfd, p->cwd, 0755);
+    if (c < 0) die_errno("cwd", p->cwd, errno);
+    close(c);
+  }
+  if (p->hooks) {  // createRuntime/createContainer hooks run now, before the root changes
+    say(sock, "hooks");
+    sync_expect(sock, "continue");
+  }
+  enter_root(p, rootfd);
+  close(rootfd);
+  if (p->readonly_root) {
+    int r = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (r < 0 || mount("", "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(r), nullptr) < 0)
+      die_errno("remount / read-only", nullptr, errno);
+    close(r);
+  }
+  if (private_ns && p->rootprop && mount("", "/", nullptr, p->rootprop, nullptr) < 0)
+    die_errno("set rootfsPropagation", nullptr, errno);
+  if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir", p->cwd, errno);
+  apply_rlimits(p);
+  char path[4096];
+  // A container created without a process can never be started: it only waits.
+  if (p->nargv) resolve_exec(p, path, sizeof(path));
+
+  say(sock, "ready");
+  sync_expect(sock, "commit");
+  if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
+  close(sock);
+  g_report_fd = -1;  // from here on errors go to the container's stderr
+
+  if (fifo >= 0) {
+    Buf name; buf_reset(&name); buf_num(&name, fifo);
+    int w;
+    do w = openat(fddir, buf_cstr(&name), O_WRONLY | O_CLOEXEC); while (w < 0 && errno == EINTR);
+    if (w < 0) die_errno("open exec fifo", nullptr, errno);
+    if (!write_all(w, "0", 1)) die_errno("write exec fifo", nullptr, errno);
+    close(w);
+    close(fifo);
+    close(fddir);
+  }
+  if (!p->nargv) _exit(1);
+  apply_identity(p);
+  exec_process(p, path);
+}

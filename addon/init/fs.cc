@@ -1,0 +1,94 @@
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int open_in_root(int rootfd, const char *path, int flags) {
+  struct open_how how = {};
+  how.flags = (unsigned long long)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  while (*path == '/') path++;
+  if (!*path) path = ".";
+  for (;;) {
+    long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+    if (fd >= 0 || errno != EAGAIN) return (int)fd;  // EAGAIN: a rename raced; retry
+  }
+}
+
+int mkdir_all_in_root(int rootfd, const char *path, mode_t mode) {
+  char prefix[4096];
+  size_t n = 0;
+  int fd = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
+  const char *p = path;
+  while (fd >= 0) {
+    while (*p == '/') p++;
+    if (!*p) return fd;
+    const char *start = p;
+    while (*p && *p != '/') p++;
+    size_t clen = (size_t)(p - start);
+    if (n + clen + 2 >= sizeof(prefix)) { close(fd); errno = ENAMETOOLONG; return -1; }
+    prefix[n++] = '/';
+    for (size_t i = 0; i < clen; i++) prefix[n++] = start[i];
+    prefix[n] = 0;
+    char comp[256];
+    if (clen >= sizeof(comp)) { close(fd); errno = ENAMETOOLONG; return -1; }
+    for (size_t i = 0; i < clen; i++) comp[i] = start[i];
+    comp[clen] = 0;
+    int next = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+    if (next < 0 && errno == ENOENT) {
+      // fd is the already resolved parent: create the component right there.
+      if (mkdirat(fd, comp, mode) < 0 && errno != EEXIST) { int e = errno; close(fd); errno = e; return -1; }
+      next = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+    }
+    int e = errno;
+    close(fd);
+    errno = e;
+    fd = next;
+  }
+  return -1;
+}
+
+int parent_in_root(int rootfd, const char *path, const char **base, bool create) {
+  char dir[4096];
+  size_t len = cstrlen(path);
+  while (len > 1 && path[len - 1] == '/') len--;
+  size_t slash = len;
+  while (slash > 0 && path[slash - 1] != '/') slash--;
+  if (slash >= sizeof(dir)) { errno = ENAMETOOLONG; return -1; }
+  for (size_t i = 0; i < slash; i++) dir[i] = path[i];
+  dir[slash] = 0;
+  *base = path + slash;
+  if (create) return mkdir_all_in_root(rootfd, dir, 0755);
+  return open_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+}
+
+int ensure_in_root(int rootfd, const char *path, const char *kind) {
+  int fd = open_in_root(rootfd, path, O_PATH);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  if (streq(kind, "dir")) return mkdir_all_in_root(rootfd, path, 0755);
+  if (!streq(kind, "file")) return -1;
+  const char *base;
+  int dfd = parent_in_root(rootfd, path, &base, true);
+  if (dfd < 0) return -1;
+  int f = openat(dfd, base, O_CREAT | O_EXCL | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  int e = errno;
+  close(dfd);
+  if (f < 0 && e != EEXIST) { errno = e; return -1; }
+  if (f >= 0) close(f);
+  return open_in_root(rootfd, path, O_PATH);
+}
+
+const char *fd_path(int fd, int slot) {
+  static Buf bufs[4];
+  Buf *b = &bufs[slot & 3];
+  buf_reset(b);
+  buf_str(b, "/proc/self/fd/");
+  buf_num(b, fd);
+  return buf_cstr(b);
+}

@@ -1,0 +1,260 @@
+// corral-init: the helper Node starts for every container operation that needs
+// namespaces. Modes:
+//   create SOCKFD   read a plan, clone the container's init, relay its progress
+//   exec SOCKFD     read a plan, join a container's namespaces and cgroups, run a process
+//   hook PID NSFLAGS PATH ARG0 [ARG...]   run a hook inside the namespaces of PID
+// Messages on the socket are text lines; see src/linux/helper.ts for Node's side.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "process.h"
+#include "seal.h"
+#include "util.h"
+
+static Plan g_plan;
+
+struct NsName { int flag; const char *name; };
+static const NsName kNamespaces[] = {
+    {CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},  {CLONE_NEWUTS, "uts"},     {CLONE_NEWNET, "net"},
+    {CLONE_NEWPID, "pid"},   {CLONE_NEWNS, "mnt"},   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
+};
+
+static void say(int fd, const char *a, long long num = -1, const char *b = nullptr) {
+  Buf line; buf_reset(&line);
+  buf_str(&line, a);
+  if (num >= 0) { buf_char(&line, ' '); buf_num(&line, num); }
+  if (b) { buf_char(&line, ' '); buf_str(&line, b); }
+  buf_char(&line, '\n');
+  write_all(fd, line.data, line.len);
+}
+
+static char *read_plan(int sock, unsigned *len) {
+  char line[64];
+  if (!read_line(sock, line, sizeof(line))) die_msg("plan: no plan received", nullptr);
+  *len = (unsigned)parse_ull(line);
+  char *buf = (char *)malloc(*len + 1);
+  if (!buf || !read_full(sock, buf, *len)) die_msg("plan: truncated", nullptr);
+  buf[*len] = 0;
+  return buf;
+}
+
+static void write_file_at(int dirfd, const char *path, const char *data, const char *what) {
+  int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || !write_all(fd, data, cstrlen(data))) die_errno(what, path, errno);
+  close(fd);
+}
+
+static void join_cgroups(const Plan *p) {
+  Buf pid; buf_reset(&pid); buf_num(&pid, getpid());
+  for (int i = 0; i < p->ncgroups; i++) write_file_at(AT_FDCWD, p->cgroups[i], buf_cstr(&pid), "join cgroup");
+}
+
+static void join_namespaces(const Plan *p) {
+  // The user namespace first: it decides what we may do in the others.
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < p->njoins; i++) {
+      bool user = p->joins[i].type == CLONE_NEWUSER;
+      if (user != (pass == 0)) continue;
+      int fd = open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) die_errno("open namespace", p->joins[i].path, errno);
+      if (setns(fd, p->joins[i].type) < 0) die_errno("setns", p->joins[i].path, errno);
+      close(fd);
+    }
+}
+
+// Rolls back what Node prepared when Node vanished before committing.
+[[noreturn]] static void abandon(const Plan *p, pid_t child) {
+  if (child > 0) { kill(child, SIGKILL); waitpid(child, nullptr, 0); }
+  for (int i = 0; i < p->ncleanup_cgroups; i++) rmdir(p->cleanup_cgroups[i]);
+  for (int i = 0; i < p->ncleanup_files; i++) unlink(p->cleanup_files[i]);
+  if (p->cleanup_dir) rmdir(p->cleanup_dir);
+  _exit(1);
+}
+
+// Waits for a line from either side. Returns 0 for the child's line, 1 for Node's.
+static int next_line(const Plan *p, pid_t child, int node, int sock, char *line, unsigned cap) {
+  struct pollfd fds[2] = {{sock, POLLIN, 0}, {node, POLLIN, 0}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; abandon(p, child); }
+    if (fds[1].revents) {  // Node speaks only when asked; anything else means it is gone
+      if (!read_line(node, line, cap) || streq(line, "abort")) abandon(p, child);
+      return 1;
+    }
+    if (fds[0].revents) {
+      if (!read_line(sock, line, cap)) line[0] = 0;
+      return 0;
+    }
+  }
+}
+
+[[noreturn]] static void child_failed(int node, pid_t child, const char *line) {
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (line[0]) write_all(node, line, cstrlen(line)), write_all(node, "\n", 1);
+  else {
+    Buf b; buf_reset(&b);
+    buf_str(&b, "error container init exited during setup (");
+    if (WIFSIGNALED(status)) { buf_str(&b, "signal "); buf_num(&b, WTERMSIG(status)); }
+    else { buf_str(&b, "status "); buf_num(&b, WEXITSTATUS(status)); }
+    buf_str(&b, ")\n");
+    write_all(node, b.data, b.len);
+  }
+  _exit(1);
+}
+
+static pid_t clone_child(unsigned long flags) {
+  return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+
+static int mode_create(int node) {
+  unsigned len;
+  char *buf = read_plan(node, &len);
+  const char *err = plan_parse(&g_plan, buf, len);
+  if (err) die_msg(err, nullptr);
+  Plan *p = &g_plan;
+  join_cgroups(p);
+  int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (procfd < 0) die_errno("open /proc", nullptr, errno);
+  join_namespaces(p);
+  unsigned long flags = p->cloneflags & ~(unsigned long)CLONE_NEWTIME;
+  if (p->cloneflags & CLONE_NEWTIME) {
+    // A new time namespace is entered by our children; its offsets must be set first.
+    if (unshare(CLONE_NEWTIME) < 0) die_errno("unshare time namespace", nullptr, errno);
+    if (p->timens) write_file_at(procfd, "self/timens_offsets", p->timens, "write");
+  }
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) die_errno("socketpair", nullptr, errno);
+  pid_t child = clone_child(flags);
+  if (child < 0) die_errno("clone", nullptr, errno);
+  if (child == 0) {
+    close(sp[0]);
+    close(node);
+    close(procfd);
+    container_main(p, sp[1]);
+  }
+  close(sp[1]);
+  int sock = sp[0];
+  g_report_fd = node;
+  Buf path;
+  if (flags & CLONE_NEWUSER) {
+    if (p->uidmap) {
+      buf_reset(&path); buf_num(&path, child); buf_str(&path, "/uid_map");
+      write_file_at(procfd, buf_cstr(&path), p->uidmap, "write");
+    }
+    if (p->gidmap) {
+      buf_reset(&path); buf_num(&path, child); buf_str(&path, "/gid_map");
+      write_file_at(procfd, buf_cstr(&path), p->gidmap, "write");
+    }
+  }
+  if (p->oomscore) {
+    buf_reset(&path); buf_num(&path, child); buf_str(&path, "/oom_score_adj");
+    write_file_at(procfd, buf_cstr(&path), p->oomscore, "write");
+  }
+  say(sock, "go");
+  say(node, "pid", child);
+  char line[4096];
+  for (;;) {
+    if (next_line(p, child, node, sock, line, sizeof(line)) == 1) die_msg("sync: Node spoke out of turn:", line);
+    if (streq(line, "hooks")) {
+      say(node, "hooks");
+      if (next_line(p, child, node, sock, line, sizeof(line)) == 0) child_failed(node, child, line);
+      say(sock, line);  // "continue"
+    } else if (streq(line, "ready")) {
+      say(node, "ready");
+      if (next_line(p, child, node, sock, line, sizeof(line)) == 0) child_failed(node, child, line);
+      say(sock, line);  // "commit"
+      // The child closes its end once it stopped depending on us.
+      char c;
+      while (read(sock, &c, 1) > 0) {}
+      return 0;
+    } else {
+      child_failed(node, child, line);
+    }
+  }
+}
+
+static int mode_exec(int node) {
+  unsigned len;
+  char *buf = read_plan(node, &len);
+  const char *err = plan_parse(&g_plan, buf, len);
+  if (err) die_msg(err, nullptr);
+  Plan *p = &g_plan;
+  g_report_fd = node;
+  join_cgroups(p);
+  join_namespaces(p);
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) die_errno("socketpair", nullptr, errno);
+  pid_t child = clone_child(0);  // a fork, so the process is inside a joined pid namespace
+  if (child < 0) die_errno("clone", nullptr, errno);
+  if (child == 0) {
+    close(sp[0]);
+    close(node);
+    g_report_fd = sp[1];
+    if (p->new_session && setsid() < 0) die_errno("setsid", nullptr, errno);
+    if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir", p->cwd, errno);
+    apply_rlimits(p);
+    char path[4096];
+    resolve_exec(p, path, sizeof(path));
+    apply_identity(p);
+    exec_process(p, path);  // success closes sp[1] (CLOEXEC)
+  }
+  close(sp[1]);
+  say(node, "pid", child);
+  char line[4096];
+  if (read_line(sp[0], line, sizeof(line))) child_failed(node, child, line);
+  say(node, "ready");
+  return 0;
+}
+
+static int mode_hook(int argc, char **argv, char **envp) {
+  if (argc < 6) die_msg("usage: corral-init hook PID NSFLAGS PATH ARG0 [ARG...]", nullptr);
+  const char *pid = argv[2];
+  unsigned long flags = parse_ull(argv[3]);
+  for (int pass = 0; pass < 2; pass++)
+    for (const NsName &ns : kNamespaces) {
+      if (!(flags & (unsigned long)ns.flag) || (ns.flag == CLONE_NEWUSER) != (pass == 0)) continue;
+      Buf path; buf_reset(&path);
+      buf_str(&path, "/proc/"); buf_str(&path, pid); buf_str(&path, "/ns/"); buf_str(&path, ns.name);
+      Buf own; buf_reset(&own); buf_str(&own, "/proc/self/ns/"); buf_str(&own, ns.name);
+      struct stat a, b;
+      if (stat(buf_cstr(&path), &a) < 0) die_errno("hook: namespace", buf_cstr(&path), errno);
+      if (stat(buf_cstr(&own), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue;
+      int fd = open(buf_cstr(&path), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, ns.flag) < 0) die_errno("hook: setns", buf_cstr(&path), errno);
+      close(fd);
+    }
+  pid_t child = clone_child(0);
+  if (child < 0) die_errno("hook: fork", nullptr, errno);
+  if (child == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    execve(argv[4], argv + 5, envp);
+    die_errno("hook: exec", argv[4], errno);
+  }
+  int status;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int main(int argc, char **argv, char **envp) {
+  if (argc < 2) die_msg("corral-init is started by corral, not by hand", nullptr);
+  ensure_sealed(argv, envp);
+  if (streq(argv[1], "hook")) return mode_hook(argc, argv, envp);
+  if (argc < 3) die_msg("usage: corral-init create|exec SOCKFD", nullptr);
+  int node = (int)parse_ll(argv[2]);
+  g_report_fd = node;
+  fcntl(node, F_SETFD, FD_CLOEXEC);
+  if (streq(argv[1], "create")) return mode_create(node);
+  if (streq(argv[1], "exec")) return mode_exec(node);
+  die_msg("unknown mode", argv[1]);
+}

@@ -1,0 +1,56 @@
+// The fully resolved container plan Node sends over the socket, parsed into
+// fixed arrays that point into one buffer. Parsing happens in the helper's parent
+// (a normal single-threaded process); the cloned child only reads it.
+#pragma once
+#include <stdint.h>
+
+constexpr int kMaxItems = 512;
+
+struct MountPlan {
+  const char *src, *dst, *type, *data;
+  unsigned long flags, prop;
+  const char *kind;  // "dir", "file" or "none": what to create at dst when missing
+};
+struct DevicePlan {
+  const char *path;
+  char type;  // c, b, p
+  unsigned major, minor, mode, uid, gid;
+  bool bind;  // bind-mount the host node instead of mknod (user namespaces)
+};
+struct NsJoin { int type; const char *path; };
+struct Rlimit { int resource; unsigned long long soft, hard; };
+struct Pair { const char *a, *b; };
+
+struct Plan {
+  const char *mode;              // create | exec
+  unsigned long cloneflags;      // CLONE_NEW* to create
+  NsJoin joins[16]; int njoins;  // namespaces to enter by path
+  const char *uidmap, *gidmap, *timens;
+  const char *cgroups[32]; int ncgroups;  // cgroup.procs files to join
+  const char *cleanup_cgroups[32]; int ncleanup_cgroups;
+  const char *cleanup_files[8]; int ncleanup_files;
+  const char *cleanup_dir;
+  const char *oomscore;
+  const char *hostname, *domainname;
+  const char *rootfs;
+  unsigned long rootprop;        // propagation for "/" after pivot (0 = none)
+  bool readonly_root, nopivot, hooks, nnp, new_session;
+  MountPlan mounts[kMaxItems]; int nmounts;
+  DevicePlan devices[kMaxItems]; int ndevices;
+  Pair symlinks[64]; int nsymlinks;  // target, link path (inside rootfs)
+  const char *masked[kMaxItems]; int nmasked;
+  const char *readonly[kMaxItems]; int nreadonly;
+  Pair sysctls[kMaxItems]; int nsysctls;
+  Rlimit rlimits[32]; int nrlimits;
+  bool has_user; unsigned uid, gid; long umask;
+  unsigned gids[64]; int ngids;
+  bool has_caps; uint64_t caps[5];  // bounding effective inheritable permitted ambient
+  const char *cwd;
+  const char *argv[kMaxItems + 1]; int nargv;
+  const char *envp[kMaxItems + 1]; int nenvp;
+  const char *fifo;
+  int preserve_fds;
+};
+
+// Parses the NUL-separated records; returns an error string or nullptr.
+const char *plan_parse(Plan *p, char *buf, unsigned len);

@@ -1,0 +1,116 @@
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void apply_rlimits(const Plan *p) {
+  for (int i = 0; i < p->nrlimits; i++) {
+    struct rlimit rl = {(rlim_t)p->rlimits[i].soft, (rlim_t)p->rlimits[i].hard};
+    if (setrlimit(p->rlimits[i].resource, &rl) < 0) {
+      Buf b; buf_reset(&b); buf_num(&b, p->rlimits[i].resource);
+      die_errno("setrlimit", buf_cstr(&b), errno);
+    }
+  }
+}
+
+static bool is_executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+void resolve_exec(const Plan *p, char *out, unsigned cap) {
+  const char *arg0 = p->argv[0];
+  bool has_slash = false;
+  for (const char *c = arg0; *c; c++) has_slash |= (*c == '/');
+  if (has_slash) {
+    struct stat st;
+    if (stat(arg0, &st) < 0) die_errno("exec:", arg0, errno);
+    if (S_ISDIR(st.st_mode)) die_errno("exec:", arg0, EISDIR);
+    if (!(st.st_mode & 0111)) die_errno("exec:", arg0, EACCES);
+    unsigned i = 0;
+    for (; arg0[i] && i + 1 < cap; i++) out[i] = arg0[i];
+    out[i] = 0;
+    return;
+  }
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (int i = 0; i < p->nenvp; i++) {
+    const char *e = p->envp[i];
+    if (e[0] == 'P' && e[1] == 'A' && e[2] == 'T' && e[3] == 'H' && e[4] == '=') path = e + 5;
+  }
+  for (const char *s = path;;) {
+    const char *end = s;
+    while (*end && *end != ':') end++;
+    unsigned n = 0;
+    for (const char *c = s; c < end && n + 2 < cap; c++) out[n++] = *c;
+    if (n == 0) out[n++] = '.';
+    out[n++] = '/';
+    for (const char *c = arg0; *c && n + 1 < cap; c++) out[n++] = *c;
+    out[n] = 0;
+    if (is_executable(out)) return;
+    if (!*end) break;
+    s = end + 1;
+  }
+  Buf b; buf_reset(&b);
+  buf_str(&b, "exec: \""); buf_str(&b, arg0); buf_str(&b, "\": executable file not found in $PATH");
+  die_msg(buf_cstr(&b), nullptr);
+}
+
+void apply_identity(const Plan *p) {
+  if (p->has_caps) {
+    for (int c = 0; c <= CAP_LAST_CAP; c++)
+      if (!(p->caps[0] >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+        die_errno("drop bounding capability", nullptr, errno);
+  }
+  if (p->has_user) {
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die_errno("prctl keepcaps", nullptr, errno);
+    gid_t groups[64];
+    for (int i = 0; i < p->ngids; i++) groups[i] = p->gids[i];
+    // setgroups is denied in user namespaces with setgroups=deny; skip when there is nothing to set.
+    if (setgroups((size_t)p->ngids, groups) < 0 && !(errno == EPERM && p->ngids == 0))
+      die_errno("setgroups", nullptr, errno);
+    if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0) die_errno("setgid", nullptr, errno);
+    if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0) die_errno("setuid", nullptr, errno);
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) die_errno("prctl keepcaps", nullptr, errno);
+  }
+  umask(p->umask >= 0 ? (mode_t)p->umask : 022);
+  if (p->has_caps) {
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] = {};
+    for (int i = 0; i < 2; i++) {
+      data[i].effective = (uint32_t)(p->caps[1] >> (32 * i));
+      data[i].inheritable = (uint32_t)(p->caps[2] >> (32 * i));
+      data[i].permitted = (uint32_t)(p->caps[3] >> (32 * i));
+    }
+    if (syscall(SYS_capset, &hdr, data) < 0) die_errno("capset", nullptr, errno);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+      die_errno("clear ambient capabilities", nullptr, errno);
+    for (int c = 0; c <= CAP_LAST_CAP; c++)
+      if ((p->caps[4] >> c & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+        die_errno("raise ambient capability", nullptr, errno);
+  }
+  if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl no_new_privs", nullptr, errno);
+}
+
+void exec_process(const Plan *p, const char *path) {
+  struct sigaction sa = {};
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < 65; s++) sigaction(s, &sa, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Nothing of the runtime's may reach the process: only stdio and the preserved fds.
+  // CLOEXEC rather than close, so a failed execve can still be reported.
+  syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+  execve(path, (char *const *)p->argv, (char *const *)p->envp);
+  die_errno("exec:", p->argv[0], errno);
+}

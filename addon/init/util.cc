@@ -1,0 +1,122 @@
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+int g_report_fd = -1;
+
+void buf_reset(Buf *b) { b->len = 0; b->data[0] = 0; }
+
+void buf_char(Buf *b, char c) {
+  if (b->len + 1 < sizeof(b->data)) b->data[b->len++] = c;
+  b->data[b->len] = 0;
+}
+
+void buf_str(Buf *b, const char *s) {
+  while (s && *s) buf_char(b, *s++);
+}
+
+void buf_num(Buf *b, long long v) {
+  char tmp[24];
+  int n = 0;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+  if (v < 0) buf_char(b, '-');
+  while (n) buf_char(b, tmp[--n]);
+}
+
+const char *buf_cstr(Buf *b) { b->data[b->len] = 0; return b->data; }
+
+size_t cstrlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+
+bool streq(const char *a, const char *b) {
+  while (*a && *a == *b) { a++; b++; }
+  return *a == *b;
+}
+
+long long parse_ll(const char *s) {
+  bool neg = false;
+  if (*s == '-') { neg = true; s++; }
+  long long v = (long long)parse_ull(s);
+  return neg ? -v : v;
+}
+
+unsigned long long parse_ull(const char *s) {
+  unsigned long long v = 0;
+  while (*s >= '0' && *s <= '9') v = v * 10 + (unsigned long long)(*s++ - '0');
+  return v;
+}
+
+bool write_all(int fd, const void *buf, size_t len) {
+  const char *p = (const char *)buf;
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) { if (errno == EINTR) continue; return false; }
+    p += n; len -= (size_t)n;
+  }
+  return true;
+}
+
+bool read_full(int fd, void *buf, size_t len) {
+  char *p = (char *)buf;
+  while (len) {
+    ssize_t n = read(fd, p, len);
+    if (n < 0) { if (errno == EINTR) continue; return false; }
+    if (n == 0) return false;
+    p += n; len -= (size_t)n;
+  }
+  return true;
+}
+
+bool read_line(int fd, char *out, size_t cap) {
+  size_t n = 0;
+  for (;;) {
+    char c;
+    ssize_t r = read(fd, &c, 1);
+    if (r < 0) { if (errno == EINTR) continue; return false; }
+    if (r == 0) return false;
+    if (c == '\n') break;
+    if (n + 1 < cap) out[n++] = c;
+  }
+  out[n] = 0;
+  return true;
+}
+
+static void report(Buf *b) {
+  if (g_report_fd >= 0) {
+    Buf line;
+    buf_reset(&line);
+    buf_str(&line, "error ");
+    buf_str(&line, buf_cstr(b));
+    buf_char(&line, '\n');
+    write_all(g_report_fd, line.data, line.len);
+  } else {
+    buf_char(b, '\n');
+    write_all(2, b->data, b->len);
+  }
+}
+
+void die_errno(const char *what, const char *arg, int err) {
+  Buf b;
+  buf_reset(&b);
+  buf_str(&b, what);
+  if (arg) { buf_str(&b, " "); buf_str(&b, arg); }
+  buf_str(&b, ": ");
+  // Lower-case like Go's error strings, which callers of runc match on.
+  const char *desc = strerrordesc_np(err);
+  if (!desc) desc = "unknown error";
+  buf_char(&b, (*desc >= 'A' && *desc <= 'Z') ? (char)(*desc - 'A' + 'a') : *desc);
+  if (*desc) buf_str(&b, desc + 1);
+  report(&b);
+  _exit(1);
+}
+
+void die_msg(const char *what, const char *arg) {
+  Buf b;
+  buf_reset(&b);
+  buf_str(&b, what);
+  if (arg) { buf_str(&b, " "); buf_str(&b, arg); }
+  report(&b);
+  _exit(1);
+}

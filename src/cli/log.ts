@@ -1,0 +1,68 @@
+// Where corral's messages go. Nothing here touches process.stdout/stderr: Node would
+// make the caller's stdio non-blocking, and the container inherits those fds.
+import { openSync, writeSync, closeSync } from 'node:fs';
+
+export type LogFormat = 'text' | 'json';
+
+let logPath: string | undefined;
+let logFormat: LogFormat = 'text';
+let debugEnabled = false;
+
+export function configureLog(path: string | undefined, format: LogFormat, debug: boolean): void {
+  logPath = path;
+  logFormat = format;
+  debugEnabled = debug;
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function textLine(level: string, msg: string): string {
+  return `time="${now()}" level=${level} msg=${JSON.stringify(msg)}\n`;
+}
+
+function emit(level: string, msg: string): void {
+  if (logPath) {
+    const line = logFormat === 'json' ? JSON.stringify({ level, msg, time: now() }) + '\n' : textLine(level, msg);
+    try {
+      const fd = openSync(logPath, 'a', 0o644);
+      writeSync(fd, line);
+      closeSync(fd);
+      return;
+    } catch {
+      // fall through to stderr: a message must not be lost
+    }
+  }
+  writeAll(2, textLine(level, msg));
+}
+
+export function logError(msg: string): void {
+  emit('error', msg);
+}
+
+export function logWarn(msg: string): void {
+  emit('warning', msg);
+}
+
+export function logDebug(msg: string): void {
+  if (debugEnabled) emit('debug', msg);
+}
+
+/** Writes to stdout with a blocking write, without creating process.stdout. */
+export function out(text: string): void {
+  writeAll(1, text);
+}
+
+/** A blocking write of all of text, even to an fd the caller left non-blocking. */
+export function writeAll(fd: number, text: string): void {
+  let buf = Buffer.from(text);
+  while (buf.length) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// corral's entry point. Kept small: it parses with yargs-parser and loads only the
+// bundle of the command it runs (dist/cmd-<name>.js); yargs is loaded for help.
+import { join } from 'node:path';
+import parser from 'yargs-parser';
+import { CorralError } from './errors';
+import type { Globals } from './globals';
+import { configureLog, logError } from './log';
+import { GLOBAL_FLAGS, findCommand, type FlagSpec } from './table';
+
+export type CommandMain = (g: Globals, opts: Record<string, unknown>, args: string[]) => number | Promise<number>;
+
+interface Parsed {
+  opts: Record<string, unknown>;
+  args: string[];
+}
+
+class UsageError extends CorralError {
+  constructor(message: string, readonly command?: string) {
+    super(message);
+  }
+}
+
+function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
+  const cfg: parser.Options = {
+    boolean: flags.filter((f) => f.type === 'boolean').map((f) => f.name),
+    string: flags.filter((f) => f.type === 'string').map((f) => f.name),
+    number: flags.filter((f) => f.type === 'number').map((f) => f.name),
+    alias: Object.fromEntries(flags.filter((f) => f.alias).map((f) => [f.name, f.alias!])),
+    configuration: {
+      'halt-at-non-option': halt,
+      'camel-case-expansion': false,
+      'dot-notation': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'boolean-negation': false,
+      'duplicate-arguments-array': false,
+      'short-option-groups': false,
+    },
+  };
+  const r = parser.detailed(argv, cfg);
+  if (r.error) throw new UsageError(r.error.message);
+  const known = new Set(flags.flatMap((f) => [f.name, ...(f.alias ?? [])]));
+  const opts: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r.argv)) {
+    if (k === '_' || k === '--') continue;
+    if (!known.has(k)) throw new UsageError(`flag provided but not defined: -${k}`);
+    opts[k] = v;
+  }
+  for (const f of flags) {
+    if (f.type === 'number' && opts[f.name] !== undefined && !Number.isInteger(opts[f.name]))
+      throw new UsageError(`invalid value ${JSON.stringify(r.argv[f.name])} for flag -${f.name}: must be an integer`);
+    if (opts[f.name] === undefined && f.default !== undefined) opts[f.name] = f.default;
+  }
+  const args = (r.argv._ as (string | number)[]).map(String);
+  if (r.argv['--']) args.push(...(r.argv['--'] as string[]).map(String));
+  return { opts, args };
+}
+
+function showHelp(command?: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const help = require(join(__dirname, 'cmd-help.js')) as { printHelp(command?: string): void };
+  help.printHelp(command);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const g = parse(argv, GLOBAL_FLAGS, true);
+  const fmt = g.opts['log-format'];
+  if (fmt !== 'text' && fmt !== 'json') throw new UsageError(`invalid log format: ${String(fmt)} (one of: text, json)`);
+  configureLog(g.opts.log as string | undefined, fmt, !!g.opts.debug);
+  if (g.opts.version) {
+    const { out } = await import('./log');
+    out(`corral version ${VERSION}\nspec: 1.3.0\nnode: ${process.version}\n`);
+    return 0;
+  }
+  if (g.opts.criu) throw new UsageError('--criu: checkpoint/restore is not supported by corral');
+  const [name, ...rest] = g.args;
+  if (g.opts.help || !name || name === 'help') return showHelp(name === 'help' ? rest[0] : undefined);
+  const spec = findCommand(name);
+  if (!spec) throw new UsageError(`No help topic for '${name}'`);
+  const c = parse(rest, [...spec.flags, ...GLOBAL_FLAGS.filter((f) => f.name === 'help')], !!spec.haltAtArg);
+  if (c.opts.help) return showHelp(name);
+  if (c.args.length < spec.minArgs)
+    throw new UsageError(`corral: "${name}" requires a minimum of ${spec.minArgs} argument(s)`, name);
+  if (c.args.length > spec.maxArgs)
+    throw new UsageError(`corral: "${name}" requires a maximum of ${spec.maxArgs} argument(s)`, name);
+  const globals: Globals = {
+    root: g.opts.root as string,
+    log: g.opts.log as string | undefined,
+    logFormat: fmt,
+    debug: !!g.opts.debug,
+    systemdCgroup: !!g.opts['systemd-cgroup'],
+    rootless: String(g.opts.rootless),
+  };
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const mod = require(join(__dirname, `cmd-${name}.js`)) as { main: CommandMain };
+  return mod.main(globals, c.opts, c.args);
+}
+
+declare const VERSION: string;
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof CorralError) logError(e.message);
+    else logError(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+    process.exit(e instanceof CorralError ? e.exitCode : 1);
+  },
+);

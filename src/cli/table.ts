@@ -1,0 +1,69 @@
+// runc's command line: global flags and commands, with their flags. The fast path
+// parses with yargs-parser from this table; help and usage errors hand the same
+// table to yargs (src/cli/help.ts), loaded only then.
+export type FlagType = 'boolean' | 'string' | 'number';
+
+export interface FlagSpec {
+  name: string;
+  alias?: string[];
+  type: FlagType;
+  desc: string;
+  default?: string | number | boolean;
+  /** Accepted for compatibility, with a reason when it is not honoured. */
+  unsupported?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  args: string;
+  desc: string;
+  flags: FlagSpec[];
+  minArgs: number;
+  maxArgs: number;
+  /** Flags stop at the first argument (the command line of exec). */
+  haltAtArg?: boolean;
+}
+
+export const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'root', type: 'string', default: '/run/corral', desc: 'root directory for storage of container state (this should be located in tmpfs)' },
+  { name: 'log', type: 'string', desc: 'set the log file to write corral logs to (default is stderr)' },
+  { name: 'log-format', type: 'string', default: 'text', desc: 'set the log format ("text" or "json")' },
+  { name: 'debug', type: 'boolean', desc: 'enable debug logging' },
+  { name: 'systemd-cgroup', type: 'boolean', desc: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name"' },
+  { name: 'rootless', type: 'string', default: 'auto', desc: 'ignore cgroup permission errors ("true", "false", or "auto")' },
+  { name: 'criu', type: 'string', desc: 'path to the criu binary used for checkpoint and restore', unsupported: 'checkpoint/restore is not supported by corral' },
+  { name: 'help', alias: ['h'], type: 'boolean', desc: 'show help' },
+  { name: 'version', alias: ['v'], type: 'boolean', desc: 'print the version' },
+];
+
+const bundle: FlagSpec = { name: 'bundle', alias: ['b'], type: 'string', desc: 'path to the root of the bundle directory, defaults to the current directory' };
+const consoleSocket: FlagSpec = { name: 'console-socket', type: 'string', desc: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal' };
+const pidFile: FlagSpec = { name: 'pid-file', type: 'string', desc: 'specify the file to write the process id to' };
+const noPivot: FlagSpec = { name: 'no-pivot', type: 'boolean', desc: 'do not use pivot root to jail process inside rootfs' };
+const noNewKeyring: FlagSpec = { name: 'no-new-keyring', type: 'boolean', desc: 'do not create a new session keyring for the container' };
+const preserveFds: FlagSpec = { name: 'preserve-fds', type: 'number', default: 0, desc: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' };
+const format: FlagSpec = { name: 'format', alias: ['f'], type: 'string', default: 'table', desc: 'select one of: table or json' };
+
+export const COMMANDS: CommandSpec[] = [
+  { name: 'create', args: '<container-id>', desc: 'create a container', minArgs: 1, maxArgs: 1,
+    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds] },
+  { name: 'start', args: '<container-id>', desc: 'executes the user defined process in a created container', minArgs: 1, maxArgs: 1, flags: [] },
+  { name: 'state', args: '<container-id>', desc: 'output the state of a container', minArgs: 1, maxArgs: 1, flags: [] },
+  { name: 'kill', args: '<container-id> [signal]', desc: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process', minArgs: 1, maxArgs: 2,
+    flags: [{ name: 'all', alias: ['a'], type: 'boolean', desc: 'send the specified signal to all processes inside the container' }] },
+  { name: 'delete', args: '<container-id>', desc: 'delete any resources held by the container often used with detached container', minArgs: 1, maxArgs: 1,
+    flags: [{ name: 'force', alias: ['f'], type: 'boolean', desc: 'Forcibly deletes the container if it is still running (uses SIGKILL)' }] },
+  { name: 'run', args: '<container-id>', desc: 'create and run a container', minArgs: 1, maxArgs: 1,
+    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds,
+      { name: 'detach', alias: ['d'], type: 'boolean', desc: 'detach from the container\'s process' },
+      { name: 'keep', type: 'boolean', desc: 'do not delete the container after it exits' }] },
+  { name: 'list', args: '', desc: 'lists containers started by corral with the given root', minArgs: 0, maxArgs: 0,
+    flags: [format, { name: 'quiet', alias: ['q'], type: 'boolean', desc: 'display only container IDs' }] },
+  { name: 'spec', args: '', desc: 'create a new specification file', minArgs: 0, maxArgs: 0,
+    flags: [bundle, { name: 'rootless', type: 'boolean', desc: 'generate a configuration for a rootless container' }] },
+  { name: 'features', args: '', desc: 'show the enabled features', minArgs: 0, maxArgs: 0, flags: [] },
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

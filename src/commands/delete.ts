@@ -1,0 +1,8 @@
+import type { CommandMain } from '../cli/main';
+import { deleteContainer } from '../lifecycle/destroy';
+import { Store } from '../state/store';
+
+export const main: CommandMain = (g, o, [id]) => {
+  deleteContainer(new Store(g.root), id, !!o.force);
+  return 0;
+};

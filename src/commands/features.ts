@@ -1,0 +1,34 @@
+// features: what this build of corral really supports (runtime-spec features.md).
+import type { CommandMain } from '../cli/main';
+import { out } from '../cli/log';
+import { CAPABILITIES, kernelLastCap } from '../linux/capabilities';
+import { hostLayout } from '../linux/cgroups/layout';
+import { PROPAGATION } from '../linux/mounts';
+import { NAMESPACES } from '../linux/namespaces';
+
+const MOUNT_OPTIONS = ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud',
+  'mand', 'noatime', 'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid',
+  'nosymfollow', 'rbind', 'relatime', 'remount', 'ro', 'rw', 'silent', 'strictatime', 'suid', 'sync', ...Object.keys(PROPAGATION)];
+
+export const main: CommandMain = () => {
+  const layout = hostLayout();
+  const features = {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: '1.3.0',
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    mountOptions: MOUNT_OPTIONS.sort(),
+    linux: {
+      namespaces: Object.keys(NAMESPACES),
+      capabilities: CAPABILITIES.slice(0, kernelLastCap() + 1),
+      cgroup: { v1: layout.mode !== 'v2', v2: layout.mode !== 'v1', systemd: false, systemdUser: false, rdma: false },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: { 'org.opencontainers.runtime-spec.features': 'corral' },
+  };
+  out(JSON.stringify(features, null, '    ') + '\n');
+  return 0;
+};

@@ -1,0 +1,35 @@
+// run: create + start, then wait for the container and delete it (unless --detach),
+// exiting with the container's status.
+import type { CommandMain } from '../cli/main';
+import { addon } from '../linux/addon';
+import { create } from '../lifecycle/create';
+import { destroy } from '../lifecycle/destroy';
+import { start } from '../lifecycle/start';
+import { Store } from '../state/store';
+
+export const main: CommandMain = async (g, o, [id]) => {
+  const detach = !!o.detach;
+  // The init's parent (corral-init) exits after create: the init is re-parented to
+  // us, so we can wait for it and forward the signals we receive.
+  if (!detach) addon().setSubreaper();
+  const store = new Store(g.root);
+  const { record } = create(g, {
+    id,
+    bundle: o.bundle as string | undefined,
+    pidFile: o['pid-file'] as string | undefined,
+    consoleSocket: o['console-socket'] as string | undefined,
+    noPivot: !!o['no-pivot'],
+    noNewKeyring: !!o['no-new-keyring'],
+    preserveFds: o['preserve-fds'] as number,
+  });
+  try {
+    await start(store, id);
+  } catch (e) {
+    destroy(store, record);
+    throw e;
+  }
+  if (detach) return 0;
+  const r = addon().wait(record.pid, true);
+  if (!o.keep) destroy(store, store.read(id));
+  return r.signal ? 128 + r.signal : r.status ?? 0;
+};

@@ -1,0 +1,141 @@
+// create: validate, claim the id, make cgroups, hand the plan to corral-init, run the
+// creation hooks when it asks, and record the container once its init waits for start.
+// Any failure, or the death of this process, leaves nothing behind.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve, basename } from 'node:path';
+import { userInfo } from 'node:os';
+import { CorralError } from '../cli/errors';
+import type { Globals } from '../cli/globals';
+import { addon } from '../linux/addon';
+import { createCgroups, procsFiles, removeCgroups } from '../linux/cgroups/manager';
+import { Helper } from '../linux/helper';
+import { runHooks, runHooksWarn } from '../linux/hooks';
+import { createPlan, rootfsOf } from '../linux/plan';
+import { readStat } from '../linux/procfs';
+import { OCI_VERSION, Store, type ContainerRecord } from '../state/store';
+import type { CgroupRecord } from '../state/store';
+import type { Config, OciState } from '../spec/types';
+import { loadConfig } from './config';
+
+export interface CreateArgs {
+  id: string;
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+}
+
+export function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, abs);
+}
+
+export interface Created {
+  record: ContainerRecord;
+  config: Config;
+}
+
+export function create(g: Globals, a: CreateArgs): Created {
+  const store = new Store(g.root);
+  const bundle = resolve(a.bundle ?? '.');
+  const config = loadConfig(bundle);
+  if (config.process?.terminal && !a.consoleSocket)
+    throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
+  if (config.process?.terminal) throw new CorralError('/process/terminal: terminals are not supported by corral yet');
+  if (config.linux?.seccomp) throw new CorralError('/linux/seccomp: seccomp is not supported by corral yet');
+  if (config.process?.apparmorProfile) throw new CorralError('/process/apparmorProfile: AppArmor is not enabled on this host');
+  if (config.process?.selinuxLabel || config.linux?.mountLabel)
+    throw new CorralError(`${config.process?.selinuxLabel ? '/process/selinuxLabel' : '/linux/mountLabel'}: SELinux is not enabled on this host`);
+  const dir = store.claim(a.id);
+  const fifo = join(dir, 'exec.fifo');
+  let cgroups: CgroupRecord | undefined;
+  let helper: Helper | undefined;
+  let pid = 0;
+  let hooksRan = false;
+  const pidFile = a.pidFile ? resolve(a.pidFile) : undefined;
+  const state = (status: OciState['status']): OciState => ({
+    ociVersion: OCI_VERSION, id: a.id, status, pid, bundle,
+    ...(config.annotations && Object.keys(config.annotations).length ? { annotations: config.annotations } : {}),
+  });
+  try {
+    const unlock = store.lock(a.id);
+    addon().mkfifo(fifo, 0o622);
+    cgroups = createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources);
+    const plan = createPlan(config, {
+      id: a.id,
+      bundle,
+      fifo,
+      noPivot: !!a.noPivot,
+      preserveFds: a.preserveFds ?? 0,
+      cgroupProcs: procsFiles(cgroups),
+      cleanup: {
+        cgroups: cgroups.created,
+        files: [fifo, join(dir, 'state.json'), join(dir, 'lock'), ...(pidFile ? [pidFile] : [])],
+        dir,
+      },
+    });
+    helper = Helper.start('create', a.preserveFds ?? 0);
+    helper.send(plan.encode());
+    pid = Number(helper.expect('pid'));
+    const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);
+    for (;;) {
+      const line = helper.expect('');
+      if (line === 'ready') break;
+      if (line !== 'hooks') throw new CorralError(`helper: unexpected "${line}"`);
+      hooksRan = true;
+      runHooks(config.hooks, 'prestart', state('creating'));
+      runHooks(config.hooks, 'createRuntime', state('creating'));
+      runHooks(config.hooks, 'createContainer', state('creating'), pid, nsTypes);
+      helper.send('continue\n');
+    }
+    const record: ContainerRecord = {
+      id: a.id,
+      bundle,
+      rootfs: rootfsOf(config, bundle),
+      pid,
+      pidStartTime: readStat(pid)?.startTime ?? '',
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+      annotations: config.annotations,
+      cgroups,
+      hooks: config.hooks,
+      namespaces: (config.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
+      hostMountNs: !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount' && !n.path),
+      process: config.process,
+    };
+    store.write(record);
+    if (pidFile) writePidFile(pidFile, pid);
+    helper.send('commit\n');
+    const r = helper.wait();
+    if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);
+    helper.close();
+    unlock();
+    return { record, config };
+  } catch (e) {
+    if (helper) {
+      try {
+        helper.send('abort\n');
+      } catch {
+        // already gone
+      }
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      helper.wait();
+      helper.close();
+    }
+    if (cgroups) removeCgroups(cgroups);
+    if (hooksRan) runHooksWarn(config.hooks, 'poststop', state('stopped'));
+    if (pidFile) rmSync(pidFile, { force: true });
+    store.remove(a.id);
+    throw e;
+  }
+}

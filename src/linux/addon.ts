@@ -1,0 +1,23 @@
+// The only door to the native addon (addon/glue/addon.cc). Loaded on first use:
+// commands that do not start processes never pay for it.
+import { addonPath } from './paths';
+
+export interface Addon {
+  /** Starts path with argv; the child's fd i is fds[i], and it has no other fds. */
+  spawn(path: string, argv: string[], fds: number[], env?: string[]): number;
+  socketPair(): [number, number];
+  /** Blocks until pid exits, reaping orphans meanwhile; optionally forwards signals to pid. */
+  wait(pid: number, forwardSignals: boolean): { status?: number; signal?: number };
+  setSubreaper(): void;
+  umount(path: string, flags: number): void;
+  mkfifo(path: string, mode: number): void;
+}
+
+let loaded: Addon | undefined;
+export function addon(): Addon {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  loaded ??= require(addonPath) as Addon;
+  return loaded;
+}
+
+export const MNT_DETACH = 2;

@@ -1,0 +1,66 @@
+// Runs config.json hooks with the container's state on stdin (runtime-spec
+// config.md "POSIX-platform Hooks"). Hooks of the runtime namespace are started
+// directly; createContainer/startContainer hooks enter the container's namespaces
+// through corral-init's hook mode.
+import { spawnSync } from 'node:child_process';
+import { CorralError } from '../cli/errors';
+import { logWarn } from '../cli/log';
+import type { Hook, Hooks, OciState } from '../spec/types';
+import { NAMESPACES } from './namespaces';
+import { helperPath } from './paths';
+
+export type HookName = keyof Hooks;
+
+function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid?: number, nsTypes: string[] = []): void {
+  const args = hook.args?.length ? hook.args : [hook.path];
+  let file = hook.path;
+  let argv = args.slice(1);
+  let argv0 = args[0];
+  if (enterPid) {
+    const flags = nsTypes.reduce((f, t) => f | (NAMESPACES[t]?.flag ?? 0), 0);
+    file = helperPath;
+    argv0 = 'corral-init';
+    argv = ['hook', String(enterPid), String(flags), hook.path, ...args];
+  }
+  const env: Record<string, string> = {};
+  for (const e of hook.env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  const r = spawnSync(file, argv, {
+    argv0,
+    env,
+    input: JSON.stringify(state),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
+  });
+  const where = `/hooks/${name}/${i} (${hook.path})`;
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEDOUT') throw new CorralError(`${name} hook ${where}: timed out after ${hook.timeout}s`);
+    throw new CorralError(`${name} hook ${where}: ${code === 'ENOENT' ? 'no such file or directory' : r.error.message}`);
+  }
+  if (r.signal === 'SIGKILL' && hook.timeout) throw new CorralError(`${name} hook ${where}: timed out after ${hook.timeout}s`);
+  if (r.status !== 0) {
+    const out = `${r.stderr?.toString() ?? ''}${r.stdout?.toString() ?? ''}`.trim();
+    const how = r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
+    throw new CorralError(`${name} hook ${where} failed: ${how}${out ? `, output: ${out}` : ''}`);
+  }
+}
+
+/** Runs every hook of one kind in order; the first failure is thrown. */
+export function runHooks(hooks: Hooks | undefined, name: HookName, state: OciState, enterPid?: number, nsTypes?: string[]): void {
+  (hooks?.[name] ?? []).forEach((h, i) => runOne(name, i, h, state, enterPid, nsTypes));
+}
+
+/** poststart and poststop: a failure is a warning, and the remaining hooks still run. */
+export function runHooksWarn(hooks: Hooks | undefined, name: HookName, state: OciState): void {
+  (hooks?.[name] ?? []).forEach((h, i) => {
+    try {
+      runOne(name, i, h, state);
+    } catch (e) {
+      logWarn((e as Error).message);
+    }
+  });
+}

@@ -1,0 +1,195 @@
+// Turns a validated config into the helper's plan: every namespace, mount, device,
+// path, id map, capability mask, rlimit, argv and env resolved to plain values.
+// The wire format is a list of NUL-terminated tokens: a tag, then its fields
+// (addon/init/plan.cc lists the tags and their field counts).
+import { statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { CorralError } from '../cli/errors';
+import type { Config, IdMapping, Mount, Process } from '../spec/types';
+import { capabilityMasks } from './capabilities';
+import { hostLayout, dirOf } from './cgroups/layout';
+import { cgroupPathFor } from './cgroups/manager';
+import { DEFAULT_DEVICES, defaultSymlinks } from './devices';
+import { MS, PROPAGATION, parseMountOptions } from './mounts';
+import { NAMESPACES, CLONE_NEWUSER } from './namespaces';
+import { RLIMITS } from './rlimits';
+
+export class Plan {
+  readonly records: string[][] = [];
+
+  add(tag: string, ...fields: (string | number)[]): this {
+    this.records.push([tag, ...fields.map(String)]);
+    return this;
+  }
+
+  has(tag: string): boolean {
+    return this.records.some((r) => r[0] === tag);
+  }
+
+  encode(): Buffer {
+    const body = Buffer.from(this.records.map((r) => r.map((t) => t + '\0').join('')).join(''));
+    return Buffer.concat([Buffer.from(`${body.length}\n`), body]);
+  }
+}
+
+function idMap(maps: IdMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** The host id a container id maps to (for device ownership in a user namespace). */
+function toHost(maps: IdMapping[] | undefined, id: number): number {
+  for (const m of maps ?? []) if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + id - m.containerID;
+  return id;
+}
+
+export interface CreateOptions {
+  bundle: string;
+  fifo: string;
+  noPivot: boolean;
+  preserveFds: number;
+  cgroupProcs: string[];
+  cleanup: { cgroups: string[]; files: string[]; dir: string };
+  id: string;
+}
+
+export function rootfsOf(config: Config, bundle: string): string {
+  const p = config.root?.path ?? 'rootfs';
+  return isAbsolute(p) ? p : join(bundle, p);
+}
+
+/** The process part of a plan: shared by create and exec. */
+export function addProcess(plan: Plan, proc: Process, field = '/process'): void {
+  const u = proc.user;
+  plan.add('user', u.uid, u.gid, u.umask ?? -1);
+  for (const g of u.additionalGids ?? []) plan.add('gid', g);
+  try {
+    plan.add('caps', ...capabilityMasks(proc.capabilities ?? {}, `${field}/capabilities`));
+  } catch (e) {
+    throw new CorralError((e as Error).message);
+  }
+  (proc.rlimits ?? []).forEach((r, i) => {
+    const n = RLIMITS[r.type];
+    if (n === undefined) throw new CorralError(`${field}/rlimits/${i}/type: unknown rlimit "${r.type}" (one of ${Object.keys(RLIMITS).join(', ')})`);
+    if (r.soft > r.hard) throw new CorralError(`${field}/rlimits/${i}: soft limit ${r.soft} is above hard limit ${r.hard}`);
+    plan.add('rlimit', n, BigInt(r.soft).toString(), BigInt(r.hard).toString());
+  });
+  if (proc.noNewPrivileges) plan.add('nnp', 1);
+  plan.add('cwd', proc.cwd || '/');
+  if (!proc.args?.length) throw new CorralError(`${field}/args: the process needs at least one argument`);
+  for (const a of proc.args) plan.add('arg', a);
+  for (const e of proc.env ?? []) plan.add('env', e);
+}
+
+const CGROUP_MOUNT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+/** A "cgroup" mount: cgroup2 where the host is v2, else a tmpfs with each v1 hierarchy bound in. */
+function addCgroupMount(plan: Plan, m: Mount, flags: number, id: string, cgroupsPath: string | undefined): void {
+  const layout = hostLayout();
+  const ro = flags & MS.RDONLY;
+  if (layout.mode === 'v2') {
+    plan.add('mount', 'cgroup', m.destination, 'cgroup2', flags | CGROUP_MOUNT_FLAGS, '', 0, 'dir');
+    return;
+  }
+  plan.add('mount', 'tmpfs', m.destination, 'tmpfs', CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'dir');
+  for (const h of layout.hierarchies) {
+    const name = h.version === 2 ? 'unified' : h.controllers.map((c) => c.replace(/^name=/, '')).join(',');
+    const src = dirOf(h, cgroupPathFor(h, cgroupsPath, id));
+    plan.add('mount', src, join(m.destination, name), '', MS.BIND | CGROUP_MOUNT_FLAGS | ro, '', 0, 'dir');
+  }
+  if (ro) plan.add('mount', '', m.destination, '', MS.REMOUNT | MS.RDONLY | CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'none');
+}
+
+export function createPlan(config: Config, o: CreateOptions): Plan {
+  const plan = new Plan().add('mode', 'create');
+  const linux = config.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  let cloneflags = 0;
+  for (const ns of namespaces) {
+    const info = NAMESPACES[ns.type];
+    if (ns.path) plan.add('setns', info.flag, ns.path);
+    else cloneflags |= info.flag;
+  }
+  plan.add('cloneflags', cloneflags);
+  const userns = namespaces.some((n) => n.type === 'user');
+  if (cloneflags & CLONE_NEWUSER) {
+    plan.add('uidmap', idMap(linux.uidMappings ?? []));
+    plan.add('gidmap', idMap(linux.gidMappings ?? []));
+  }
+  if (linux.timeOffsets) {
+    const t = Object.entries(linux.timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
+    plan.add('timens', t);
+  }
+  for (const f of o.cgroupProcs) plan.add('cgroup', f);
+  for (const d of o.cleanup.cgroups) plan.add('cleanup-cgroup', d);
+  for (const f of o.cleanup.files) plan.add('cleanup-file', f);
+  plan.add('cleanup-dir', o.cleanup.dir);
+
+  const proc = config.process;
+  if (!proc) throw new CorralError('/process: is required to create a container that can be started');
+  if (proc.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
+  if (config.hostname !== undefined) plan.add('hostname', config.hostname);
+  if (config.domainname !== undefined) plan.add('domainname', config.domainname);
+
+  const rootfs = rootfsOf(config, o.bundle);
+  let st;
+  try {
+    st = statSync(rootfs);
+  } catch {
+    throw new CorralError(`/root/path: rootfs ${rootfs}: no such file or directory`);
+  }
+  if (!st.isDirectory()) throw new CorralError(`/root/path: rootfs ${rootfs}: not a directory`);
+  plan.add('rootfs', rootfs);
+  if (config.root?.readonly) plan.add('readonlyroot', 1);
+  if (o.noPivot) plan.add('nopivot', 1);
+  if (linux.rootfsPropagation) plan.add('rootprop', PROPAGATION[linux.rootfsPropagation]);
+
+  let devBound = false;
+  let hasDevpts = false;
+  (config.mounts ?? []).forEach((m, i) => {
+    const field = `/mounts/${i}`;
+    let opts;
+    try {
+      opts = parseMountOptions(m.options ?? [], `${field}/options`);
+    } catch (e) {
+      throw new CorralError((e as Error).message);
+    }
+    const type = m.type ?? '';
+    const bind = opts.bind || type === 'bind';
+    if (m.uidMappings || m.gidMappings) throw new CorralError(`${field}: id-mapped mounts are not supported by corral`);
+    if (type === 'cgroup' || type === 'cgroup2') {
+      addCgroupMount(plan, m, opts.flags, o.id, linux.cgroupsPath);
+      return;
+    }
+    let kind = 'dir';
+    let src = m.source ?? '';
+    if (bind) {
+      src = isAbsolute(src) ? src : resolve(o.bundle, src);
+      try {
+        kind = statSync(src).isDirectory() ? 'dir' : 'file';
+      } catch {
+        throw new CorralError(`${field}/source: ${src}: no such file or directory`);
+      }
+      if (m.destination === '/dev') devBound = true;
+    }
+    if (type === 'devpts') hasDevpts = true;
+    const flags = opts.flags | (bind ? MS.BIND : 0);
+    plan.add('mount', src, m.destination, bind ? '' : type, flags, opts.data.join(','), opts.propagation, kind);
+  });
+
+  const devices = devBound ? [] : DEFAULT_DEVICES.filter((d) => !linux.devices?.some((c) => c.path === d.path));
+  for (const d of [...devices, ...(linux.devices ?? [])]) {
+    const type = d.type === 'u' ? 'c' : d.type;
+    plan.add('device', d.path, type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666,
+      toHost(linux.uidMappings, d.uid ?? 0), toHost(linux.gidMappings, d.gid ?? 0), userns ? 'bind' : 'mknod');
+  }
+  if (!devBound) for (const [target, link] of defaultSymlinks(hasDevpts)) plan.add('symlink', target, link);
+  for (const [k, v] of Object.entries(linux.sysctl ?? {})) plan.add('sysctl', k, v);
+  for (const p of linux.maskedPaths ?? []) plan.add('masked', p);
+  for (const p of linux.readonlyPaths ?? []) plan.add('readonly', p);
+  const h = config.hooks ?? {};
+  if (h.prestart?.length || h.createRuntime?.length || h.createContainer?.length) plan.add('hooks', 1);
+  if (o.preserveFds) plan.add('preservefds', o.preserveFds);
+  plan.add('fifo', o.fifo);
+  addProcess(plan, proc);
+  return plan;
+}

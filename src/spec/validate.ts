@@ -1,0 +1,115 @@
+// config.json checks: the runtime-spec schemas (compiled at build time, see
+// scripts/build-schemas.mjs) and the rules the schemas cannot express.
+import { isAbsolute } from 'node:path';
+import type { Config, Namespace } from './types';
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const validators = require('../../build/schemas/validators.js') as {
+  validateConfig: ValidateFn;
+  validateState: ValidateFn;
+};
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+type ValidateFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+function valueAt(doc: unknown, pointer: string): unknown {
+  let node = doc as Record<string, unknown> | undefined;
+  for (const part of pointer.split('/').slice(1)) {
+    if (node === undefined || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')] as Record<string, unknown>;
+  }
+  return node;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+function formatErrors(doc: unknown, errors: AjvError[]): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const e of errors) {
+    // "if/then/else" and "oneOf" wrappers only repeat what their branches said.
+    if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'anyOf') continue;
+    let path = e.instancePath || '/';
+    let msg = e.message ?? e.keyword;
+    if (e.keyword === 'required') {
+      path = `${e.instancePath}/${String(e.params.missingProperty)}`;
+      msg = 'is required';
+    } else if (e.keyword === 'enum') {
+      msg = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (e.keyword === 'additionalProperties') {
+      path = `${e.instancePath}/${String(e.params.additionalProperty)}`;
+      msg = 'is not allowed';
+    }
+    const got = e.keyword === 'required' ? '' : ` (got ${describe(valueAt(doc, e.instancePath))})`;
+    const line = `${path}: ${msg}${got}`;
+    if (!seen.has(line)) lines.push(line), seen.add(line);
+  }
+  return lines;
+}
+
+/** Problems the schema does not catch: every one is "JSON pointer: what is wrong". */
+function semanticProblems(c: Config): string[] {
+  const p: string[] = [];
+  const linux = c.linux ?? {};
+  const seenNs = new Map<string, number>();
+  (linux.namespaces ?? []).forEach((ns, i) => {
+    if (seenNs.has(ns.type)) p.push(`/linux/namespaces/${i}/type: namespace "${ns.type}" is listed twice (also at /linux/namespaces/${seenNs.get(ns.type)})`);
+    seenNs.set(ns.type, i);
+    if (ns.path !== undefined && !isAbsolute(ns.path)) p.push(`/linux/namespaces/${i}/path: must be an absolute path (got "${ns.path}")`);
+    if (ns.type === 'time' && ns.path && linux.timeOffsets) p.push(`/linux/timeOffsets: cannot be set when joining an existing time namespace`);
+  });
+  const has = (t: string) => seenNs.has(t);
+  (c.mounts ?? []).forEach((m, i) => {
+    if (!isAbsolute(m.destination)) p.push(`/mounts/${i}/destination: must be an absolute path (got "${m.destination}")`);
+  });
+  if (c.process) {
+    if (c.process.cwd !== undefined && !isAbsolute(c.process.cwd)) p.push(`/process/cwd: must be an absolute path (got "${c.process.cwd}")`);
+    const seenR = new Set<string>();
+    (c.process.rlimits ?? []).forEach((r, i) => {
+      if (seenR.has(r.type)) p.push(`/process/rlimits/${i}/type: "${r.type}" is listed twice`);
+      seenR.add(r.type);
+    });
+  }
+  if (linux.rootfsPropagation !== undefined && !PROPAGATIONS.has(linux.rootfsPropagation))
+    p.push(`/linux/rootfsPropagation: unknown propagation "${linux.rootfsPropagation}" (one of ${[...PROPAGATIONS].join(', ')})`);
+  if (c.hostname && !has('uts')) p.push(`/hostname: setting the hostname needs a uts namespace in /linux/namespaces`);
+  if (c.domainname && !has('uts')) p.push(`/domainname: setting the domainname needs a uts namespace in /linux/namespaces`);
+  const userNs = has('user');
+  if ((linux.uidMappings?.length || linux.gidMappings?.length) && !userNs)
+    p.push(`/linux/uidMappings: id mappings need a user namespace in /linux/namespaces`);
+  if (userNs && !seenNsPath(linux.namespaces, 'user') && (!linux.uidMappings?.length || !linux.gidMappings?.length))
+    p.push(`/linux/uidMappings: a new user namespace needs both uidMappings and gidMappings`);
+  if (linux.timeOffsets && !has('time')) p.push(`/linux/timeOffsets: needs a time namespace in /linux/namespaces`);
+  for (const key of Object.keys(linux.sysctl ?? {})) {
+    if (key.startsWith('net.') && !has('network')) p.push(`/linux/sysctl/${key}: net.* sysctls need a network namespace`);
+    if ((key.startsWith('kernel.msg') || key.startsWith('kernel.sem') || key.startsWith('kernel.shm') || key.startsWith('fs.mqueue.')) && !has('ipc'))
+      p.push(`/linux/sysctl/${key}: ipc sysctls need an ipc namespace`);
+    if ((key === 'kernel.hostname' || key === 'kernel.domainname') && !has('uts')) p.push(`/linux/sysctl/${key}: needs a uts namespace`);
+  }
+  return p;
+}
+
+function seenNsPath(list: Namespace[] | undefined, type: string): boolean {
+  return !!list?.some((n) => n.type === type && n.path);
+}
+
+export const PROPAGATIONS = new Set(['', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']);
+
+/** Returns every problem of config as "pointer: message" lines; empty when valid. */
+export function configProblems(config: unknown): string[] {
+  if (!validators.validateConfig(config)) return formatErrors(config, validators.validateConfig.errors ?? []);
+  return semanticProblems(config as Config);
+}
+
+export function stateProblems(state: unknown): string[] {
+  if (validators.validateState(state)) return [];
+  return formatErrors(state, validators.validateState.errors ?? []);
+}

@@ -1,0 +1,163 @@
+// The state directory: <root>/<id>/state.json (written atomically), exec.fifo while the
+// container waits for `start`, and a lock file serialising commands on one container.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { CorralError } from '../cli/errors';
+import { isSameProcess, readStat } from '../linux/procfs';
+import type { Hooks, OciState } from '../spec/types';
+
+export const OCI_VERSION = '1.3.0';
+
+export interface CgroupRecord {
+  /** Every cgroup directory the container's processes were put in. */
+  paths: string[];
+  /** Directories corral made, deepest first: removed on delete. */
+  created: string[];
+  freezer?: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  pid: number;
+  pidStartTime: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  cgroups: CgroupRecord;
+  hooks?: Hooks;
+  /** Namespace types the container made or joined, with the path to enter each. */
+  namespaces: { type: string; path?: string }[];
+  /** The container shares a mount namespace with the host: its mounts must be undone on delete. */
+  hostMountNs: boolean;
+  /** The process spec from config.json, for exec defaults. */
+  process?: unknown;
+}
+
+const ID_RE = /^[\w+\-.]+$/;
+
+export function validateId(id: string | undefined): string {
+  if (!id) throw new CorralError('container id cannot be empty');
+  if (!ID_RE.test(id) || id === '.' || id === '..') throw new CorralError(`invalid container id format: ${id}`);
+  return id;
+}
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, validateId(id));
+  }
+
+  fifo(id: string): string {
+    return join(this.dir(id), 'exec.fifo');
+  }
+
+  /** Makes the container's directory; fails when the id is taken. */
+  claim(id: string): string {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const dir = this.dir(id);
+    try {
+      fs.mkdirSync(dir, { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CorralError(`container with id exists: ${id}`);
+      throw e;
+    }
+    return dir;
+  }
+
+  exists(id: string): boolean {
+    return fs.existsSync(join(this.dir(id), 'state.json'));
+  }
+
+  read(id: string): ContainerRecord {
+    let text: string;
+    try {
+      text = fs.readFileSync(join(this.dir(id), 'state.json'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CorralError('container does not exist');
+      throw e;
+    }
+    return JSON.parse(text) as ContainerRecord;
+  }
+
+  write(rec: ContainerRecord): void {
+    const dir = this.dir(rec.id);
+    const tmp = join(dir, `.state.json.${process.pid}`);
+    fs.writeFileSync(tmp, JSON.stringify(rec));
+    fs.renameSync(tmp, join(dir, 'state.json'));
+  }
+
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  list(): string[] {
+    try {
+      return fs.readdirSync(this.root).filter((n) => ID_RE.test(n) && this.exists(n)).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Takes the container's lock for the rest of this command. A lock left by a
+   * process that is gone is taken over; a live holder is waited for.
+   */
+  lock(id: string): () => void {
+    const path = join(this.dir(id), 'lock');
+    const me = `${process.pid} ${readStat(process.pid)?.startTime ?? ''}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        fs.writeFileSync(path, me, { flag: 'wx' });
+        return () => fs.rmSync(path, { force: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new CorralError('container does not exist');
+        if (code !== 'EEXIST') throw e;
+      }
+      let holder = '';
+      try {
+        holder = fs.readFileSync(path, 'utf8');
+      } catch {
+        continue;
+      }
+      const [pid, start] = holder.split(' ');
+      if (holder && !isSameProcess(Number(pid), start)) {
+        fs.rmSync(path, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new CorralError(`container ${id} is locked by process ${pid}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+export type Status = OciState['status'];
+
+export function statusOf(store: Store, rec: ContainerRecord): Status {
+  if (!isSameProcess(rec.pid, rec.pidStartTime)) return 'stopped';
+  if (fs.existsSync(store.fifo(rec.id))) return 'created';
+  if (rec.cgroups.freezer) {
+    try {
+      if (fs.readFileSync(rec.cgroups.freezer, 'utf8').trim() === 'FROZEN') return 'paused';
+    } catch {
+      // no freezer state: not paused
+    }
+  }
+  return 'running';
+}
+
+export function ociState(rec: ContainerRecord, status: Status): OciState {
+  const s: OciState = {
+    ociVersion: OCI_VERSION,
+    id: rec.id,
+    status,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    bundle: rec.bundle,
+  };
+  if (rec.annotations && Object.keys(rec.annotations).length) s.annotations = rec.annotations;
+  return s;
+}
