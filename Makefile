@@ -21,21 +21,23 @@ node_modules/.package-lock.json: package.json package-lock.json
 build/schemas/validators.js: scripts/build-schemas.mjs schemas/spec-1.3-additions.json node_modules/.package-lock.json
 	npm run --silent build:schemas
 
-build/addon/Release/corral.node: $(ADDON_SOURCES) node_modules/.package-lock.json
+build/addon/.built: $(ADDON_SOURCES) node_modules/.package-lock.json
 	npm run --silent build:addon
+	@touch $@
 
 dist/corral.js: $(TS_SOURCES) build/schemas/validators.js node_modules/.package-lock.json
 	npx tsc -p .
 	node scripts/bundle.mjs
 
-dist/corral-init dist/corral.node: build/addon/Release/corral.node
+dist/.addon: build/addon/.built
 	mkdir -p dist
 	cp build/addon/corral-init dist/corral-init
 	cp build/addon/Release/corral.node dist/corral.node
+	@touch $@
 
 # The launcher: Node reads NODE_EXTRA_CA_CERTS at every start (~45 ms here) and
 # containerd passes its whole environment on; corral makes no TLS connections.
-bin/corral: dist/corral.js dist/corral-init dist/corral.node
+bin/corral: dist/corral.js dist/.addon
 	mkdir -p bin
 	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/dist/corral.js "$$@"\n' "$(NODE)" "$(HERE)" > $@
 	chmod 755 $@

@@ -3,13 +3,11 @@
 #   bundles/make-busybox.sh DIR   ->  DIR/rootfs, DIR/config.json
 set -eu
 dir=${1:?usage: make-busybox.sh DIR}
-bb=/bin/busybox
-[ -x "$bb" ] && "$bb" --help 2>&1 | head -1 | grep -q static || bb=$(dpkg -L busybox-static 2>/dev/null | grep -m1 '/busybox$' || true)
-if [ -z "$bb" ] || ! file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
-  if ! ldd "${bb:-/bin/busybox}" 2>&1 | grep -q 'not a dynamic'; then
-    echo "make-busybox: a static busybox is needed: apt-get install busybox-static" >&2
-    exit 1
-  fi
+# Debian's busybox-static installs a statically linked /bin/busybox.
+bb=$(dpkg -L busybox-static 2>/dev/null | grep -m1 '/bin/busybox$' || true)
+if [ -z "$bb" ] || ! file -L "$bb" | grep -q 'statically linked'; then
+  echo "make-busybox: a static busybox is needed: apt-get install busybox-static" >&2
+  exit 1
 fi
 rootfs=$dir/rootfs
 rm -rf "$rootfs"

@@ -278,6 +278,5 @@ void container_main(const Plan *p, int sock) {
     close(fddir);
   }
   if (!p->nargv) _exit(1);
-  apply_identity(p);
   exec_process(p, path);
 }

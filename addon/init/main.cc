@@ -121,6 +121,7 @@ static int mode_create(int node) {
   unsigned len;
   char *buf = read_plan(node, &len);
   const char *err = plan_parse(&g_plan, buf, len);
+  if (!err && g_plan.seccomp.enabled) err = seccomp_compile(&g_plan.seccomp);
   if (err) die_msg(err, nullptr);
   Plan *p = &g_plan;
   join_cgroups(p);
@@ -188,6 +189,7 @@ static int mode_exec(int node) {
   unsigned len;
   char *buf = read_plan(node, &len);
   const char *err = plan_parse(&g_plan, buf, len);
+  if (!err && g_plan.seccomp.enabled) err = seccomp_compile(&g_plan.seccomp);
   if (err) die_msg(err, nullptr);
   Plan *p = &g_plan;
   g_report_fd = node;
@@ -206,7 +208,6 @@ static int mode_exec(int node) {
     apply_rlimits(p);
     char path[4096];
     resolve_exec(p, path, sizeof(path));
-    apply_identity(p);
     exec_process(p, path);  // success closes sp[1] (CLOEXEC)
   }
   close(sp[1]);

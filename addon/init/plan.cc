@@ -27,7 +27,8 @@ const Tag kTags[] = {
     {"setsid", 1},   {"mount", 7},      {"device", 8},     {"symlink", 2},  {"masked", 1},
     {"readonly", 1}, {"sysctl", 2},     {"rlimit", 3},     {"user", 3},     {"gid", 1},
     {"caps", 5},     {"cwd", 1},        {"arg", 1},        {"env", 1},      {"fifo", 1},
-    {"preservefds", 1},
+    {"preservefds", 1}, {"seccomp", 2},  {"seccomp-arch", 1}, {"seccomp-flags", 1},
+    {"seccomp-rule", 4},
 };
 
 }  // namespace
@@ -40,7 +41,13 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
     int nf = -1;
     for (const Tag &t : kTags)
       if (streq(t.name, tag)) nf = t.fields;
-    if (nf < 0) return "plan: unknown record";
+    if (nf < 0) {
+      static Buf msg;
+      buf_reset(&msg);
+      buf_str(&msg, "plan: unknown record ");
+      buf_str(&msg, tag);
+      return buf_cstr(&msg);
+    }
     const char *f[8];
     for (int i = 0; i < nf; i++)
       if (!(f[i] = r.next())) return "plan: truncated record";
@@ -93,6 +100,14 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
     else if (IS("env")) ADD(p->envp, p->nenvp, f[0]);
     else if (IS("fifo")) p->fifo = f[0];
     else if (IS("preservefds")) p->preserve_fds = (int)parse_ll(f[0]);
+    else if (IS("seccomp")) {
+      p->seccomp.enabled = true;
+      p->seccomp.default_action = f[0];
+      p->seccomp.default_errno = (unsigned)parse_ull(f[1]);
+    } else if (IS("seccomp-arch")) ADD(p->seccomp.archs, p->seccomp.narchs, f[0]);
+    else if (IS("seccomp-flags")) p->seccomp.flags = (unsigned)parse_ull(f[0]);
+    else if (IS("seccomp-rule"))
+      ADD(p->seccomp.rules, p->seccomp.nrules, (SeccompRule{f[0], (unsigned)parse_ull(f[1]), f[2], f[3]}));
 #undef IS
 #undef ADD
   }

@@ -4,6 +4,8 @@
 #pragma once
 #include <stdint.h>
 
+#include "seccomp.h"
+
 constexpr int kMaxItems = 512;
 
 struct MountPlan {
@@ -50,6 +52,7 @@ struct Plan {
   const char *envp[kMaxItems + 1]; int nenvp;
   const char *fifo;
   int preserve_fds;
+  Seccomp seccomp;
 };
 
 // Parses the NUL-separated records; returns an error string or nullptr.

@@ -1,4 +1,5 @@
 #include "process.h"
+#include "seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +102,10 @@ void apply_identity(const Plan *p) {
   if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl no_new_privs", nullptr, errno);
 }
 
+static void load_seccomp(const Plan *p) {
+  if (p->seccomp.enabled && seccomp_load_bpf(&p->seccomp) < 0) die_errno("seccomp: load filter", nullptr, errno);
+}
+
 void exec_process(const Plan *p, const char *path) {
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
@@ -109,8 +114,19 @@ void exec_process(const Plan *p, const char *path) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   // Nothing of the runtime's may reach the process: only stdio and the preserved fds.
-  // CLOEXEC rather than close, so a failed execve can still be reported.
-  syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+  // CLOEXEC rather than close, so a failed execve can still be reported; done before
+  // seccomp, which may not allow close_range.
+  if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+    die_errno("close_range", nullptr, errno);
+  if (p->nnp) {
+    // no_new_privs lets an unprivileged process load the filter: load it last.
+    apply_identity(p);
+    load_seccomp(p);
+  } else {
+    // Without no_new_privs loading needs CAP_SYS_ADMIN, which the process may lose.
+    load_seccomp(p);
+    apply_identity(p);
+  }
   execve(path, (char *const *)p->argv, (char *const *)p->envp);
   die_errno("exec:", p->argv[0], errno);
 }

@@ -9,6 +9,6 @@ void apply_rlimits(const Plan *p);
 void resolve_exec(const Plan *p, char *out, unsigned cap);
 // Bounding set, user/groups, umask, capability sets, ambient set, no_new_privs.
 void apply_identity(const Plan *p);
-// Restores default signal dispositions and an empty mask, closes every fd the
-// process must not inherit, and execs. Dies on failure.
+// Restores default signal dispositions and an empty mask, marks every fd the
+// process must not inherit close-on-exec, applies identity and seccomp, and execs.
 [[noreturn]] void exec_process(const Plan *p, const char *path);

@@ -1,8 +1,14 @@
 /** An error meant for the user: its message is printed as is, and corral exits with `exitCode`. */
 export class CorralError extends Error {
+  /** Each command bundle has its own copy of this class: test for this, not instanceof. */
+  readonly corral = true;
   constructor(message: string, readonly exitCode = 1) {
     super(message);
   }
+}
+
+export function isCorralError(e: unknown): e is CorralError {
+  return typeof e === 'object' && e !== null && (e as { corral?: unknown }).corral === true;
 }
 
 /** Wraps a Node fs error as "<what> <path>: <reason>" in Go's lower-case errno wording. */

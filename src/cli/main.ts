@@ -2,7 +2,7 @@
 // bundle of the command it runs (dist/cmd-<name>.js); yargs is loaded for help.
 import { join } from 'node:path';
 import parser from 'yargs-parser';
-import { CorralError } from './errors';
+import { CorralError, isCorralError } from './errors';
 import type { Globals } from './globals';
 import { configureLog, logError } from './log';
 import { GLOBAL_FLAGS, findCommand, type FlagSpec } from './table';
@@ -102,8 +102,8 @@ declare const VERSION: string;
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof CorralError) logError(e.message);
+    if (isCorralError(e)) logError(e.message);
     else logError(`internal error: ${(e as Error)?.stack ?? String(e)}`);
-    process.exit(e instanceof CorralError ? e.exitCode : 1);
+    process.exit(isCorralError(e) ? e.exitCode : 1);
   },
 );

@@ -46,7 +46,6 @@ export function create(g: Globals, a: CreateArgs): Created {
   if (config.process?.terminal && !a.consoleSocket)
     throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
   if (config.process?.terminal) throw new CorralError('/process/terminal: terminals are not supported by corral yet');
-  if (config.linux?.seccomp) throw new CorralError('/linux/seccomp: seccomp is not supported by corral yet');
   if (config.process?.apparmorProfile) throw new CorralError('/process/apparmorProfile: AppArmor is not enabled on this host');
   if (config.process?.selinuxLabel || config.linux?.mountLabel)
     throw new CorralError(`${config.process?.selinuxLabel ? '/process/selinuxLabel' : '/linux/mountLabel'}: SELinux is not enabled on this host`);

@@ -1,7 +1,7 @@
 // Tearing a container down: kill what is left, remove its cgroups and host mounts,
 // run poststop hooks, and remove its state.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { CorralError } from '../cli/errors';
+import { CorralError, isCorralError } from '../cli/errors';
 import { cgroupPids, removeCgroups } from '../linux/cgroups/manager';
 import { runHooksWarn } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
@@ -72,7 +72,7 @@ export function deleteContainer(store: Store, id: string, force: boolean): void 
   try {
     rec = store.read(id);
   } catch (e) {
-    if (!force || !(e instanceof CorralError)) throw e;
+    if (!force || !isCorralError(e)) throw e;
     // A directory without state: a create still running (wait for its lock) or one that was killed.
     if (!existsSync(store.dir(id))) return;
     let unlock: (() => void) | undefined;

@@ -13,6 +13,7 @@ import { DEFAULT_DEVICES, defaultSymlinks } from './devices';
 import { MS, PROPAGATION, parseMountOptions } from './mounts';
 import { NAMESPACES, CLONE_NEWUSER } from './namespaces';
 import { RLIMITS } from './rlimits';
+import { addSeccomp } from './seccomp';
 
 export class Plan {
   readonly records: string[][] = [];
@@ -190,6 +191,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   if (h.prestart?.length || h.createRuntime?.length || h.createContainer?.length) plan.add('hooks', 1);
   if (o.preserveFds) plan.add('preservefds', o.preserveFds);
   plan.add('fifo', o.fifo);
+  if (linux.seccomp) addSeccomp(plan, linux.seccomp);
   addProcess(plan, proc);
   return plan;
 }

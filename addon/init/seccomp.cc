@@ -1,0 +1,130 @@
+#include "seccomp.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static bool action_of(const char *name, unsigned errno_ret, uint32_t *out) {
+  if (streq(name, "SCMP_ACT_KILL") || streq(name, "SCMP_ACT_KILL_THREAD")) *out = SCMP_ACT_KILL_THREAD;
+  else if (streq(name, "SCMP_ACT_KILL_PROCESS")) *out = SCMP_ACT_KILL_PROCESS;
+  else if (streq(name, "SCMP_ACT_TRAP")) *out = SCMP_ACT_TRAP;
+  else if (streq(name, "SCMP_ACT_ERRNO")) *out = SCMP_ACT_ERRNO(errno_ret);
+  else if (streq(name, "SCMP_ACT_TRACE")) *out = SCMP_ACT_TRACE(errno_ret);
+  else if (streq(name, "SCMP_ACT_ALLOW")) *out = SCMP_ACT_ALLOW;
+  else if (streq(name, "SCMP_ACT_LOG")) *out = SCMP_ACT_LOG;
+  else return false;
+  return true;
+}
+
+static bool op_of(const char *name, enum scmp_compare *out) {
+  static const struct { const char *n; enum scmp_compare c; } ops[] = {
+      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  for (auto &o : ops)
+    if (streq(o.n, name)) { *out = o.c; return true; }
+  return false;
+}
+
+// Parses "index:value:valueTwo:op;..." into conds; returns the count or -1.
+static int parse_args(const char *s, struct scmp_arg_cmp *conds, int cap) {
+  int n = 0;
+  while (*s) {
+    if (n >= cap) return -1;
+    unsigned long long f[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+      f[i] = parse_ull(s);
+      while (*s && *s != ':') s++;
+      if (*s != ':') return -1;
+      s++;
+    }
+    char op[32];
+    int k = 0;
+    while (*s && *s != ';' && k < 31) op[k++] = *s++;
+    op[k] = 0;
+    if (*s == ';') s++;
+    enum scmp_compare c;
+    if (!op_of(op, &c)) return -1;
+    conds[n].arg = (unsigned)f[0];
+    conds[n].op = c;
+    conds[n].datum_a = f[1];
+    conds[n].datum_b = f[2];
+    n++;
+  }
+  return n;
+}
+
+static const char *fail(scmp_filter_ctx ctx, const char *msg) {
+  seccomp_release(ctx);
+  return msg;
+}
+
+const char *seccomp_compile(Seccomp *s) {
+  uint32_t def;
+  if (!action_of(s->default_action, s->default_errno, &def)) return "seccomp: unknown defaultAction";
+  scmp_filter_ctx ctx = seccomp_init(def);
+  if (!ctx) return "seccomp: cannot initialise libseccomp";
+  // We load the filter ourselves, after deciding about no_new_privs.
+  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  for (int i = 0; i < s->narchs; i++) {
+    uint32_t arch = seccomp_arch_resolve_name(s->archs[i]);
+    if (!arch) return fail(ctx, "seccomp: unknown architecture");
+    int r = seccomp_arch_add(ctx, arch);
+    if (r < 0 && r != -EEXIST) return fail(ctx, "seccomp: cannot add architecture");
+  }
+  for (int i = 0; i < s->nrules; i++) {
+    SeccompRule *r = &s->rules[i];
+    uint32_t act;
+    if (!action_of(r->action, r->errno_ret, &act)) return fail(ctx, "seccomp: unknown action");
+    if (act == def) continue;  // libseccomp refuses rules that repeat the default
+    int nr = seccomp_syscall_resolve_name(r->name);
+    if (nr == __NR_SCMP_ERROR) continue;  // unknown to this kernel/libseccomp: skipped, as runc does
+    struct scmp_arg_cmp conds[6];
+    int n = parse_args(r->args, conds, 6);
+    if (n < 0) return fail(ctx, "seccomp: bad argument condition");
+    // Conditions on distinct arguments are ANDed in one rule; when one argument is
+    // named twice, each condition becomes a rule of its own (ORed), as runc does.
+    bool repeated = false;
+    for (int a = 0; a < n; a++)
+      for (int b = a + 1; b < n; b++) repeated |= conds[a].arg == conds[b].arg;
+    int rc = 0;
+    if (repeated) {
+      for (int a = 0; a < n && rc >= 0; a++) rc = seccomp_rule_add_exact_array(ctx, act, nr, 1, &conds[a]);
+    } else {
+      rc = seccomp_rule_add_array(ctx, act, nr, (unsigned)n, conds);
+    }
+    if (rc < 0) {
+      static Buf b;
+      buf_reset(&b);
+      buf_str(&b, "seccomp: cannot add rule for syscall ");
+      buf_str(&b, r->name);
+      return fail(ctx, buf_cstr(&b));
+    }
+  }
+  int mfd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+  if (mfd < 0) return fail(ctx, "seccomp: memfd_create failed");
+  if (seccomp_export_bpf(ctx, mfd) < 0) return fail(ctx, "seccomp: cannot export the filter");
+  seccomp_release(ctx);
+  struct stat st;
+  if (fstat(mfd, &st) < 0) return "seccomp: stat of exported filter failed";
+  s->bpf_len = (unsigned)st.st_size;
+  s->bpf = malloc(s->bpf_len);
+  if (!s->bpf || pread(mfd, s->bpf, s->bpf_len, 0) != (ssize_t)s->bpf_len) return "seccomp: read of exported filter failed";
+  close(mfd);
+  return nullptr;
+}
+
+int seccomp_load_bpf(const Seccomp *s) {
+  struct sock_fprog prog;
+  prog.len = (unsigned short)(s->bpf_len / sizeof(struct sock_filter));
+  prog.filter = (struct sock_filter *)s->bpf;
+  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->flags, &prog);
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what a fresh Debian 12 machine lacks to build and test corral.
+# Idempotent: apt runs only when a package is missing.
+set -eu
+pkgs="build-essential cmake pkg-config busybox-static libseccomp-dev golang-github-opencontainers-specs-dev
+iproute2 file runc"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "install-deps: apt-get install$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
