@@ -277,6 +277,6 @@ void container_main(const Plan *p, int sock) {
     close(fifo);
     close(fddir);
   }
-  if (!p->nargv) _exit(1);
+  if (!p->nargv) _exit(0);  // created without a process: nothing to run
   exec_process(p, path);
 }

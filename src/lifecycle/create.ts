@@ -1,7 +1,7 @@
 // create: validate, claim the id, make cgroups, hand the plan to corral-init, run the
 // creation hooks when it asks, and record the container once its init waits for start.
 // Any failure, or the death of this process, leaves nothing behind.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
@@ -63,6 +63,8 @@ export function create(g: Globals, a: CreateArgs): Created {
   try {
     const unlock = store.lock(a.id);
     addon().mkfifo(fifo, 0o622);
+    chmodSync(fifo, 0o622); // not narrowed by our umask: the init may be any uid
+
     cgroups = createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources);
     const plan = createPlan(config, {
       id: a.id,
@@ -86,7 +88,9 @@ export function create(g: Globals, a: CreateArgs): Created {
       if (line === 'ready') break;
       if (line !== 'hooks') throw new CorralError(`helper: unexpected "${line}"`);
       hooksRan = true;
-      runHooks(config.hooks, 'prestart', state('creating'));
+      // runtime-tools' hooks_stdin wants "created" for prestart (crun agrees); the
+      // newer hooks get the spec's "creating".
+      runHooks(config.hooks, 'prestart', state('created'));
       runHooks(config.hooks, 'createRuntime', state('creating'));
       runHooks(config.hooks, 'createContainer', state('creating'), pid, nsTypes);
       helper.send('continue\n');

@@ -126,8 +126,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   plan.add('cleanup-dir', o.cleanup.dir);
 
   const proc = config.process;
-  if (!proc) throw new CorralError('/process: is required to create a container that can be started');
-  if (proc.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
+  if (proc?.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
   if (config.hostname !== undefined) plan.add('hostname', config.hostname);
   if (config.domainname !== undefined) plan.add('domainname', config.domainname);
 
@@ -192,6 +191,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   if (o.preserveFds) plan.add('preservefds', o.preserveFds);
   plan.add('fifo', o.fifo);
   if (linux.seccomp) addSeccomp(plan, linux.seccomp);
-  addProcess(plan, proc);
+  // Without a process the init only waits for start, then exits (see lifecycle/start.ts).
+  if (proc) addProcess(plan, proc);
   return plan;
 }
