@@ -55,9 +55,9 @@ static void write_file_at(int dirfd, const char *path, const char *data, const c
   close(fd);
 }
 
-static void join_cgroups(const Plan *p) {
+static void join_cgroups(const char *const *files, int n) {
   Buf pid; buf_reset(&pid); buf_num(&pid, getpid());
-  for (int i = 0; i < p->ncgroups; i++) write_file_at(AT_FDCWD, p->cgroups[i], buf_cstr(&pid), "join cgroup");
+  for (int i = 0; i < n; i++) write_file_at(AT_FDCWD, files[i], buf_cstr(&pid), "join cgroup");
 }
 
 static void join_namespaces(const Plan *p) {
@@ -124,7 +124,8 @@ static int mode_create(int node) {
   if (!err && g_plan.seccomp.enabled) err = seccomp_compile(&g_plan.seccomp);
   if (err) die_msg(err, nullptr);
   Plan *p = &g_plan;
-  join_cgroups(p);
+  // Joined before the clone, so the init is born inside (and its cgroup namespace is rooted there).
+  join_cgroups(p->cgroups, p->ncgroups);
   int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (procfd < 0) die_errno("open /proc", nullptr, errno);
   join_namespaces(p);
@@ -147,6 +148,8 @@ static int mode_create(int node) {
   close(sp[1]);
   int sock = sp[0];
   g_report_fd = node;
+  // Back out of the container's cgroups: they must be removable without us.
+  join_cgroups(p->cgroup_home, p->ncgroup_home);
   Buf path;
   if (flags & CLONE_NEWUSER) {
     if (p->uidmap) {
@@ -193,7 +196,7 @@ static int mode_exec(int node) {
   if (err) die_msg(err, nullptr);
   Plan *p = &g_plan;
   g_report_fd = node;
-  join_cgroups(p);
+  join_cgroups(p->cgroups, p->ncgroups);
   join_namespaces(p);
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) die_errno("socketpair", nullptr, errno);

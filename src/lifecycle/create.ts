@@ -7,9 +7,10 @@ import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
-import { createCgroups, procsFiles, removeCgroups } from '../linux/cgroups/manager';
+import { createCgroups, homeProcsFiles, procsFiles, removeCgroups } from '../linux/cgroups/manager';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
+import { logWarn } from '../cli/log';
 import { createPlan, rootfsOf } from '../linux/plan';
 import { readStat } from '../linux/procfs';
 import { OCI_VERSION, Store, type ContainerRecord } from '../state/store';
@@ -73,6 +74,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       noPivot: !!a.noPivot,
       preserveFds: a.preserveFds ?? 0,
       cgroupProcs: procsFiles(cgroups),
+      cgroupHome: homeProcsFiles(),
       cleanup: {
         cgroups: cgroups.created,
         files: [fifo, join(dir, 'state.json'), join(dir, 'lock'), ...(pidFile ? [pidFile] : [])],
@@ -135,7 +137,13 @@ export function create(g: Globals, a: CreateArgs): Created {
       helper.wait();
       helper.close();
     }
-    if (cgroups) removeCgroups(cgroups);
+    if (cgroups) {
+      try {
+        removeCgroups(cgroups);
+      } catch (c) {
+        logWarn((c as Error).message);
+      }
+    }
     if (hooksRan) runHooksWarn(config.hooks, 'poststop', state('stopped'));
     if (pidFile) rmSync(pidFile, { force: true });
     store.remove(a.id);

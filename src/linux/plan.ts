@@ -49,6 +49,7 @@ export interface CreateOptions {
   noPivot: boolean;
   preserveFds: number;
   cgroupProcs: string[];
+  cgroupHome: string[];
   cleanup: { cgroups: string[]; files: string[]; dir: string };
   id: string;
 }
@@ -121,6 +122,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     plan.add('timens', t);
   }
   for (const f of o.cgroupProcs) plan.add('cgroup', f);
+  for (const f of o.cgroupHome) plan.add('cgroup-home', f);
   for (const d of o.cleanup.cgroups) plan.add('cleanup-cgroup', d);
   for (const f of o.cleanup.files) plan.add('cleanup-file', f);
   plan.add('cleanup-dir', o.cleanup.dir);

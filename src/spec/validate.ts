@@ -105,8 +105,13 @@ export const PROPAGATIONS = new Set(['', 'private', 'rprivate', 'shared', 'rshar
 
 /** Returns every problem of config as "pointer: message" lines; empty when valid. */
 export function configProblems(config: unknown): string[] {
-  if (!validators.validateConfig(config)) return formatErrors(config, validators.validateConfig.errors ?? []);
-  return semanticProblems(config as Config);
+  const problems = validators.validateConfig(config) ? [] : formatErrors(config, validators.validateConfig.errors ?? []);
+  try {
+    problems.push(...semanticProblems(config as Config));
+  } catch {
+    // the document is too broken for these checks; the schema errors say why
+  }
+  return problems;
 }
 
 export function stateProblems(state: unknown): string[] {

@@ -50,7 +50,7 @@ export function createCgroups(id: string, cgroupsPath: string | undefined, resou
     rec.created.sort((a, b) => b.length - a.length);
     if (resources) applyResources(rec, resources);
   } catch (e) {
-    removeCgroups(rec);
+    removeCgroups(rec, 0);
     throw e;
   }
   return rec;
@@ -64,6 +64,11 @@ export function applyResources(rec: CgroupRecord, r: Resources): void {
     if (h.version === 1) applyV1(dir, h.controllers, r);
     else applyV2(dir, h.controllers, r, layout.mode === 'hybrid');
   });
+}
+
+/** cgroup.procs of this process's own cgroups, for the helper to return to. */
+export function homeProcsFiles(): string[] {
+  return hostLayout().hierarchies.map((h) => join(dirOf(h, h.own), 'cgroup.procs'));
 }
 
 export function procsFiles(rec: CgroupRecord): string[] {
@@ -83,21 +88,27 @@ export function cgroupPids(rec: CgroupRecord): number[] {
   return [...pids];
 }
 
-/** Removes what corral made (deepest first); shared parents that are busy stay. */
-export function removeCgroups(rec: CgroupRecord): void {
-  for (let attempt = 0; ; attempt++) {
-    let busy = false;
+/**
+ * Removes what corral made, deepest first; shared parents that are busy stay. The
+ * container's own directories stay busy while its dead init is a zombie not yet
+ * reaped by its parent (the host's init, or a shim): wait for that, then fail.
+ */
+export function removeCgroups(rec: CgroupRecord, waitMs = 10_000): void {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const busy: string[] = [];
     for (const dir of rec.created) {
       try {
         fs.rmdirSync(dir);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        // A parent another container still uses stays; a dying process may hold ours a moment.
-        if (code === 'EBUSY' && !rec.paths.includes(dir)) continue;
-        if (code === 'EBUSY') busy = true;
+        if (code === 'ENOENT') continue;
+        if (code === 'EBUSY' && !rec.paths.includes(dir)) continue; // another container's parent too
+        busy.push(`${dir}: ${(e as Error).message}`);
       }
     }
-    if (!busy || attempt > 200) return;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    if (!busy.length) return;
+    if (Date.now() > deadline) throw new CorralError(`cgroup: cannot remove ${busy.join(', ')} (a process of the container is still there or not yet reaped)`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
   }
 }
