@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE ?= $(shell command -v node)
 PREFIX ?= /usr/local
 HERE := $(abspath .)
-TS_SOURCES := $(shell find src -name '*.ts') package.json scripts/bundle.mjs
+TS_SOURCES := $(shell find src -name '*.ts') package.json scripts/bundle.mjs scripts/boot.js
 ADDON_SOURCES := $(wildcard addon/CMakeLists.txt addon/glue/* addon/init/*)
 
 .PHONY: all deps test unit integration conformance bench demo install clean
@@ -28,6 +28,8 @@ build/addon/.built: $(ADDON_SOURCES) node_modules/.package-lock.json
 dist/corral.js: $(TS_SOURCES) build/schemas/validators.js node_modules/.package-lock.json
 	npx tsc -p .
 	node scripts/bundle.mjs
+	cp scripts/boot.js dist/boot.js
+	d=$$(mktemp -d) && CORRAL_WRITE_CODE_CACHE=dist/corral.cache $(NODE) dist/boot.js --root $$d state none 2>/dev/null; rm -rf $$d; test -s dist/corral.cache
 
 dist/.addon: build/addon/.built
 	mkdir -p dist
@@ -39,14 +41,14 @@ dist/.addon: build/addon/.built
 # containerd passes its whole environment on; corral makes no TLS connections.
 bin/corral: dist/corral.js dist/.addon
 	mkdir -p bin
-	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/dist/corral.js "$$@"\n' "$(NODE)" "$(HERE)" > $@
+	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/dist/boot.js "$$@"\n' "$(NODE)" "$(HERE)" > $@
 	chmod 755 $@
 
 install: all
 	install -d $(PREFIX)/lib/corral $(PREFIX)/bin
-	install -m 644 dist/*.js $(PREFIX)/lib/corral/
+	install -m 644 dist/*.js dist/corral.cache $(PREFIX)/lib/corral/
 	install -m 755 dist/corral-init dist/corral.node $(PREFIX)/lib/corral/
-	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/lib/corral/corral.js "$$@"\n' "$(NODE)" "$(PREFIX)" > $(PREFIX)/bin/corral
+	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/lib/corral/boot.js "$$@"\n' "$(NODE)" "$(PREFIX)" > $(PREFIX)/bin/corral
 	chmod 755 $(PREFIX)/bin/corral
 
 bundles/busybox/rootfs/bin/busybox: bundles/make-busybox.sh

@@ -44,7 +44,11 @@ long long parse_ll(const char *s) {
 
 unsigned long long parse_ull(const char *s) {
   unsigned long long v = 0;
-  while (*s >= '0' && *s <= '9') v = v * 10 + (unsigned long long)(*s++ - '0');
+  for (; *s >= '0' && *s <= '9'; s++) {
+    unsigned d = (unsigned)(*s - '0');
+    if (v > (~0ULL - d) / 10) return ~0ULL;  // saturate: "unlimited" stays unlimited
+    v = v * 10 + d;
+  }
   return v;
 }
 

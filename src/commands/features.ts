@@ -5,6 +5,7 @@ import { CAPABILITIES, kernelLastCap } from '../linux/capabilities';
 import { hostLayout } from '../linux/cgroups/layout';
 import { PROPAGATION } from '../linux/mounts';
 import { NAMESPACES } from '../linux/namespaces';
+import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../linux/seccomp';
 
 const MOUNT_OPTIONS = ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud',
   'mand', 'noatime', 'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid',
@@ -21,7 +22,14 @@ export const main: CommandMain = () => {
       namespaces: Object.keys(NAMESPACES),
       capabilities: CAPABILITIES.slice(0, kernelLastCap() + 1),
       cgroup: { v1: layout.mode !== 'v2', v2: layout.mode !== 'v1', systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      seccomp: {
+        enabled: true,
+        actions: SECCOMP_ACTIONS,
+        operators: SECCOMP_OPERATORS,
+        archs: SECCOMP_ARCHS,
+        knownFlags: Object.keys(SECCOMP_FLAGS),
+        supportedFlags: Object.keys(SECCOMP_FLAGS),
+      },
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

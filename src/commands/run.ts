@@ -23,7 +23,7 @@ export const main: CommandMain = async (g, o, [id]) => {
     preserveFds: o['preserve-fds'] as number,
   });
   try {
-    await start(store, id);
+    start(store, id);
   } catch (e) {
     destroy(store, record);
     throw e;

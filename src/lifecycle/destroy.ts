@@ -25,22 +25,20 @@ export function signalAll(rec: ContainerRecord, sig: number): void {
 
 /** SIGKILLs every process of the container and waits until they are gone. */
 export function killAll(rec: ContainerRecord): void {
-  if (rec.cgroups.freezer) {
-    try {
-      // A frozen process cannot die: thaw after sending the signal.
-      signalAll(rec, 9);
-      writeFileSync(rec.cgroups.freezer, 'THAWED');
-    } catch {
-      // not frozen or no freezer
-    }
-  }
-  for (let i = 0; i < 1000; i++) {
-    signalAll(rec, 9);
+  for (let i = 0; ; i++) {
     const alive = cgroupPids(rec.cgroups).length > 0 || isSameProcess(rec.pid, rec.pidStartTime);
     if (!alive) return;
+    if (i > 1000) throw new CorralError(`container ${rec.id}: processes did not exit after SIGKILL`);
+    signalAll(rec, 9);
+    if (i === 0 && rec.cgroups.freezer) {
+      try {
+        writeFileSync(rec.cgroups.freezer, 'THAWED'); // a frozen process cannot die
+      } catch {
+        // no freezer
+      }
+    }
     sleep(i < 20 ? 1 : 10);
   }
-  throw new CorralError(`container ${rec.id}: processes did not exit after SIGKILL`);
 }
 
 /** Mounts under the rootfs in our mount namespace (a container that shares it made them). */

@@ -12,7 +12,8 @@ export function parseSignal(s: string | undefined): number {
     const n = (constants.signals as Record<string, number>)[name];
     if (n) return n;
     const rt = /^SIGRTMIN(\+(\d+))?$/.exec(name) ?? /^SIGRTMAX(-(\d+))?$/.exec(name);
-    if (rt) return name.startsWith('SIGRTMIN') ? 34 + Number(rt[2] ?? 0) : 64 - Number(rt[2] ?? 0);
+    const rtn = rt ? (name.startsWith('SIGRTMIN') ? 34 + Number(rt[2] ?? 0) : 64 - Number(rt[2] ?? 0)) : 0;
+    if (rtn >= 34 && rtn <= 64) return rtn;
   }
   throw new CorralError(`unknown signal "${s}"`);
 }

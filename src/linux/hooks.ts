@@ -2,7 +2,6 @@
 // config.md "POSIX-platform Hooks"). Hooks of the runtime namespace are started
 // directly; createContainer/startContainer hooks enter the container's namespaces
 // through corral-init's hook mode.
-import { spawnSync } from 'node:child_process';
 import { CorralError } from '../cli/errors';
 import { logWarn } from '../cli/log';
 import type { Hook, Hooks, OciState } from '../spec/types';
@@ -27,6 +26,8 @@ function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid
     const eq = e.indexOf('=');
     if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
   }
+  // Loaded here: child_process costs ~3 ms at start, and most containers have no hooks.
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(file, argv, {
     argv0,
     env,

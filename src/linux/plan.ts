@@ -33,6 +33,16 @@ export class Plan {
   }
 }
 
+const U64_MAX = (1n << 64n) - 1n;
+/**
+ * A JSON number as an exact u64 in decimal. Go writes "unlimited" as 2^64-1, which
+ * JSON.parse rounds up to 2^64: clamp rather than wrap to 0.
+ */
+export function u64(v: number): string {
+  const b = BigInt(Math.trunc(v));
+  return (b > U64_MAX ? U64_MAX : b < 0n ? 0n : b).toString();
+}
+
 function idMap(maps: IdMapping[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
@@ -61,7 +71,7 @@ export function rootfsOf(config: Config, bundle: string): string {
 
 /** The process part of a plan: shared by create and exec. */
 export function addProcess(plan: Plan, proc: Process, field = '/process'): void {
-  const u = proc.user;
+  const u = proc.user ?? { uid: 0, gid: 0 }; // runc's default when the config has none
   plan.add('user', u.uid, u.gid, u.umask ?? -1);
   for (const g of u.additionalGids ?? []) plan.add('gid', g);
   try {
@@ -73,7 +83,7 @@ export function addProcess(plan: Plan, proc: Process, field = '/process'): void 
     const n = RLIMITS[r.type];
     if (n === undefined) throw new CorralError(`${field}/rlimits/${i}/type: unknown rlimit "${r.type}" (one of ${Object.keys(RLIMITS).join(', ')})`);
     if (r.soft > r.hard) throw new CorralError(`${field}/rlimits/${i}: soft limit ${r.soft} is above hard limit ${r.hard}`);
-    plan.add('rlimit', n, BigInt(r.soft).toString(), BigInt(r.hard).toString());
+    plan.add('rlimit', n, u64(r.soft), u64(r.hard));
   });
   if (proc.noNewPrivileges) plan.add('nnp', 1);
   plan.add('cwd', proc.cwd || '/');

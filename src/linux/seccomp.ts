@@ -2,7 +2,7 @@
 // (addon/init/seccomp.cc). Every name is checked here, so errors name the field.
 import { CorralError } from '../cli/errors';
 import type { Seccomp } from '../spec/types';
-import type { Plan } from './plan';
+import { u64, type Plan } from './plan';
 
 export const SECCOMP_ACTIONS = ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP',
   'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG'];
@@ -52,7 +52,7 @@ export function addSeccomp(plan: Plan, s: Seccomp, field = '/linux/seccomp'): vo
     const args = ((sc.args ?? []) as Arg[]).map((a, j) => {
       if (!SECCOMP_OPERATORS.includes(a.op)) throw new CorralError(`${where}/args/${j}/op: unknown operator "${a.op}"`);
       if (a.index > 5) throw new CorralError(`${where}/args/${j}/index: syscalls have 6 arguments (got ${a.index})`);
-      return `${a.index}:${BigInt(a.value)}:${BigInt(a.valueTwo ?? 0)}:${a.op}`;
+      return `${a.index}:${u64(a.value)}:${u64(a.valueTwo ?? 0)}:${a.op}`;
     }).join(';');
     for (const name of sc.names) plan.add('seccomp-rule', act, sc.errnoRet ?? EPERM, name, args);
   });

@@ -78,8 +78,6 @@ function semanticProblems(c: Config): string[] {
       seenR.add(r.type);
     });
   }
-  if (linux.rootfsPropagation !== undefined && !PROPAGATIONS.has(linux.rootfsPropagation))
-    p.push(`/linux/rootfsPropagation: unknown propagation "${linux.rootfsPropagation}" (one of ${[...PROPAGATIONS].join(', ')})`);
   if (c.hostname && !has('uts')) p.push(`/hostname: setting the hostname needs a uts namespace in /linux/namespaces`);
   if (c.domainname && !has('uts')) p.push(`/domainname: setting the domainname needs a uts namespace in /linux/namespaces`);
   const userNs = has('user');
@@ -100,8 +98,6 @@ function semanticProblems(c: Config): string[] {
 function seenNsPath(list: Namespace[] | undefined, type: string): boolean {
   return !!list?.some((n) => n.type === type && n.path);
 }
-
-export const PROPAGATIONS = new Set(['', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']);
 
 /** Returns every problem of config as "pointer: message" lines; empty when valid. */
 export function configProblems(config: unknown): string[] {

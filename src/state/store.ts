@@ -125,7 +125,9 @@ export class Store {
         continue;
       }
       const [pid, start] = holder.split(' ');
-      if (holder && !isSameProcess(Number(pid), start)) {
+      // An empty lock is one whose writer died between creating and writing it.
+      const empty = !holder && Date.now() - (fs.statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 1000;
+      if (empty || (holder && !isSameProcess(Number(pid), start))) {
         fs.rmSync(path, { force: true });
         continue;
       }

@@ -23,7 +23,7 @@ const cases: [string, (c: Record<string, any>) => void, RegExp][] = [
   ['namespace listed twice', (c) => { c.linux.namespaces.push({ type: 'pid' }); }, /\/linux\/namespaces\/5\/type: namespace "pid" is listed twice/],
   ['unknown namespace type', (c) => { c.linux.namespaces.push({ type: 'bogus' }); }, /\/linux\/namespaces\/5\/type: must be one of/],
   ['relative mount destination', (c) => { c.mounts.push({ destination: 'rel', type: 'tmpfs', source: 'tmpfs' }); }, /\/mounts\/5\/destination: must be an absolute path \(got "rel"\)/],
-  ['unknown propagation', (c) => { c.linux.rootfsPropagation = 'sideways'; }, /\/linux\/rootfsPropagation: unknown propagation "sideways"/],
+  ['unknown propagation', (c) => { c.linux.rootfsPropagation = 'sideways'; }, /\/linux\/rootfsPropagation: must be one of "private", "shared", "slave", "unbindable" \(got "sideways"\)/],
   ['missing rootfs', (c) => { c.root.path = '/nonexistent/rootfs'; }, /\/root\/path: rootfs \/nonexistent\/rootfs: no such file or directory/],
   ['missing executable', (c) => { c.process.args = ['/bin/nonexistent']; }, /exec: \/bin\/nonexistent: no such file or directory/],
   ['executable not in PATH', (c) => { c.process.args = ['nonexistent']; }, /exec: "nonexistent": executable file not found in \$PATH/],

@@ -71,5 +71,9 @@ export function hostLayout(): Layout {
 
 /** The directory of cgroup path cg (as in /proc/self/cgroup) in hierarchy h. */
 export function dirOf(h: Hierarchy, cg: string): string {
-  return join(h.mount, relative(h.root, cg) || '.');
+  const rel = relative(h.root, cg);
+  // A path outside what the mount shows (e.g. a host path seen from inside another
+  // container's cgroup mount) is taken as relative to the mount, as runc does.
+  if (rel.startsWith('..')) return join(h.mount, cg);
+  return join(h.mount, rel || '.');
 }

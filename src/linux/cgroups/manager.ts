@@ -75,17 +75,19 @@ export function procsFiles(rec: CgroupRecord): string[] {
   return rec.paths.map((p) => join(p, 'cgroup.procs'));
 }
 
-/** Every pid in the container's cgroups. */
+/**
+ * Every pid in the container's cgroup. Its processes are in all hierarchies alike
+ * (they join all at birth), so one that can be read is enough.
+ */
 export function cgroupPids(rec: CgroupRecord): number[] {
-  const pids = new Set<number>();
   for (const p of procsFiles(rec)) {
     try {
-      for (const l of fs.readFileSync(p, 'utf8').split('\n')) if (l) pids.add(Number(l));
+      return fs.readFileSync(p, 'utf8').split('\n').filter(Boolean).map(Number);
     } catch {
-      // hierarchy gone
+      // hierarchy gone: try the next
     }
   }
-  return [...pids];
+  return [];
 }
 
 /**
