@@ -29,7 +29,7 @@ dist/corral.js: $(TS_SOURCES) build/schemas/validators.js node_modules/.package-
 	npx tsc -p .
 	node scripts/bundle.mjs
 	cp scripts/boot.js dist/boot.js
-	d=$$(mktemp -d) && CORRAL_WRITE_CODE_CACHE=dist/corral.cache $(NODE) dist/boot.js --root $$d state none 2>/dev/null; rm -rf $$d; test -s dist/corral.cache
+	./scripts/make-code-cache.sh $(NODE)
 
 dist/.addon: build/addon/.built
 	mkdir -p dist
@@ -46,12 +46,12 @@ bin/corral: dist/corral.js dist/.addon
 
 install: all
 	install -d $(PREFIX)/lib/corral $(PREFIX)/bin
-	install -m 644 dist/*.js dist/corral.cache $(PREFIX)/lib/corral/
+	install -m 644 dist/*.js dist/*.cache $(PREFIX)/lib/corral/
 	install -m 755 dist/corral-init dist/corral.node $(PREFIX)/lib/corral/
 	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/lib/corral/boot.js "$$@"\n' "$(NODE)" "$(PREFIX)" > $(PREFIX)/bin/corral
 	chmod 755 $(PREFIX)/bin/corral
 
-bundles/busybox/rootfs/bin/busybox: bundles/make-busybox.sh
+bundles/busybox/rootfs/bin/busybox: bundles/make-busybox.sh bundles/busybox-config.json
 	./bundles/make-busybox.sh bundles/busybox
 
 demo: deps all bundles/busybox/rootfs/bin/busybox

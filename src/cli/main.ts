@@ -60,10 +60,15 @@ function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
   return { opts, args };
 }
 
-function showHelp(command?: string): number {
+/** A command bundle of dist/, through boot.js's code-cached loader when started by it. */
+function loadBundle<T>(name: string): T {
+  const load = (globalThis as { __corralLoad?: (n: string) => unknown }).__corralLoad;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const help = require(join(__dirname, 'cmd-help.js')) as { printHelp(command?: string): void };
-  help.printHelp(command);
+  return (load ? load(name) : require(join(__dirname, `${name}.js`))) as T;
+}
+
+function showHelp(command?: string): number {
+  loadBundle<{ printHelp(command?: string): void }>('cmd-help').printHelp(command);
   return 0;
 }
 
@@ -98,9 +103,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const hot = HOT[name];
   if (hot) return hot(globals, c.opts, c.args);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const mod = require(join(__dirname, `cmd-${name}.js`)) as { main: CommandMain };
-  return mod.main(globals, c.opts, c.args);
+  return loadBundle<{ main: CommandMain }>(`cmd-${name}`).main(globals, c.opts, c.args);
 }
 
 declare const VERSION: string;
