@@ -257,6 +257,7 @@ void container_main(const Plan *p, int sock) {
     die_errno("set rootfsPropagation", nullptr, errno);
   if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir", p->cwd, errno);
   apply_rlimits(p);
+  apply_process_attrs(p);
   char path[4096];
   // A container created without a process can never be started: it only waits.
   if (p->nargv) resolve_exec(p, path, sizeof(path));

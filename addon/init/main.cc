@@ -209,6 +209,7 @@ static int mode_exec(int node) {
     if (p->new_session && setsid() < 0) die_errno("setsid", nullptr, errno);
     if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir", p->cwd, errno);
     apply_rlimits(p);
+    apply_process_attrs(p);
     char path[4096];
     resolve_exec(p, path, sizeof(path));
     exec_process(p, path);  // success closes sp[1] (CLOEXEC)

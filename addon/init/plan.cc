@@ -28,7 +28,7 @@ const Tag kTags[] = {
     {"readonly", 1}, {"sysctl", 2},     {"rlimit", 3},     {"user", 3},     {"gid", 1},
     {"caps", 5},     {"cwd", 1},        {"arg", 1},        {"env", 1},      {"fifo", 1},
     {"preservefds", 1}, {"seccomp", 2},  {"seccomp-arch", 1}, {"seccomp-flags", 1},
-    {"seccomp-rule", 4},
+    {"seccomp-rule", 4}, {"keyring", 1},   {"personality", 1}, {"ioprio", 1},   {"sched", 7},
 };
 
 }  // namespace
@@ -36,6 +36,8 @@ const Tag kTags[] = {
 const char *plan_parse(Plan *p, char *buf, unsigned len) {
   Reader r{buf, buf + len};
   p->umask = -1;
+  p->personality = -1;
+  p->ioprio = -1;
   const char *tag;
   while ((tag = r.next())) {
     int nf = -1;
@@ -101,6 +103,19 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
     else if (IS("env")) ADD(p->envp, p->nenvp, f[0]);
     else if (IS("fifo")) p->fifo = f[0];
     else if (IS("preservefds")) p->preserve_fds = (int)parse_ll(f[0]);
+    else if (IS("keyring")) p->keyring = f[0];
+    else if (IS("personality")) p->personality = (long)parse_ll(f[0]);
+    else if (IS("ioprio")) p->ioprio = (int)parse_ll(f[0]);
+    else if (IS("sched")) {
+      p->has_sched = true;
+      p->sched_policy = (unsigned)parse_ull(f[0]);
+      p->sched_nice = (int)parse_ll(f[1]);
+      p->sched_priority = (unsigned)parse_ull(f[2]);
+      p->sched_flags = parse_ull(f[3]);
+      p->sched_runtime = parse_ull(f[4]);
+      p->sched_deadline = parse_ull(f[5]);
+      p->sched_period = parse_ull(f[6]);
+    }
     else if (IS("seccomp")) {
       p->seccomp.enabled = true;
       p->seccomp.default_action = f[0];

@@ -53,6 +53,11 @@ struct Plan {
   const char *envp[kMaxItems + 1]; int nenvp;
   const char *fifo;
   int preserve_fds;
+  const char *keyring;            // session keyring name to join (unless --no-new-keyring)
+  long personality;               // -1: leave as is
+  int ioprio;                     // -1: leave as is; else the ioprio_set(2) value
+  bool has_sched; unsigned sched_policy; int sched_nice; unsigned sched_priority;
+  unsigned long long sched_flags, sched_runtime, sched_deadline, sched_period;
   Seccomp seccomp;
 };
 

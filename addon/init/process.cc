@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -64,6 +65,25 @@ void resolve_exec(const Plan *p, char *out, unsigned cap) {
   Buf b; buf_reset(&b);
   buf_str(&b, "exec: \""); buf_str(&b, arg0); buf_str(&b, "\": executable file not found in $PATH");
   die_msg(buf_cstr(&b), nullptr);
+}
+
+void apply_process_attrs(const Plan *p) {
+  if (p->keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, p->keyring) < 0 && errno != ENOSYS)
+    die_errno("join session keyring", p->keyring, errno);
+  if (p->personality >= 0 && personality((unsigned long)p->personality) < 0) die_errno("personality", nullptr, errno);
+  if (p->ioprio >= 0 && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0)
+    die_errno("ioprio_set", nullptr, errno);
+  if (p->has_sched) {
+    struct {
+      uint32_t size, policy;
+      uint64_t flags;
+      int32_t nice;
+      uint32_t priority;
+      uint64_t runtime, deadline, period;
+    } attr = {48, p->sched_policy, p->sched_flags, p->sched_nice, p->sched_priority,
+              p->sched_runtime, p->sched_deadline, p->sched_period};
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die_errno("sched_setattr", nullptr, errno);
+  }
 }
 
 void apply_identity(const Plan *p) {

@@ -4,6 +4,8 @@
 #include "plan.h"
 
 void apply_rlimits(const Plan *p);
+// Session keyring, personality, I/O priority and scheduler: the process's own attributes.
+void apply_process_attrs(const Plan *p);
 // Resolves argv[0] against PATH from the plan's env into out; dies with runc's
 // wording ("executable file not found in $PATH", "no such file or directory").
 void resolve_exec(const Plan *p, char *out, unsigned cap);

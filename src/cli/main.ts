@@ -1,5 +1,6 @@
 // corral's entry point. Kept small: it parses with yargs-parser and loads only the
 // bundle of the command it runs (dist/cmd-<name>.js); yargs is loaded for help.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import parser from 'yargs-parser';
 import { CorralError, isCorralError } from './errors';
@@ -29,6 +30,7 @@ function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
     boolean: flags.filter((f) => f.type === 'boolean').map((f) => f.name),
     string: flags.filter((f) => f.type === 'string').map((f) => f.name),
     number: flags.filter((f) => f.type === 'number').map((f) => f.name),
+    array: flags.filter((f) => f.array).map((f) => f.name),
     alias: Object.fromEntries(flags.filter((f) => f.alias).map((f) => [f.name, f.alias!])),
     configuration: {
       'halt-at-non-option': halt,
@@ -37,7 +39,7 @@ function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
       'parse-numbers': false,
       'parse-positional-numbers': false,
       'boolean-negation': false,
-      'duplicate-arguments-array': false,
+      'duplicate-arguments-array': true,
       'short-option-groups': false,
     },
   };
@@ -51,6 +53,9 @@ function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
     opts[k] = v;
   }
   for (const f of flags) {
+    if (f.unsupported && opts[f.name] !== undefined) throw new UsageError(`--${f.name}: ${f.unsupported}`);
+    // A flag given twice: the last one wins, as with runc's flag package.
+    if (!f.array && Array.isArray(opts[f.name])) opts[f.name] = (opts[f.name] as unknown[]).at(-1);
     if (f.type === 'number' && opts[f.name] !== undefined && !Number.isInteger(opts[f.name]))
       throw new UsageError(`invalid value ${JSON.stringify(r.argv[f.name])} for flag -${f.name}: must be an integer`);
     if (opts[f.name] === undefined && f.default !== undefined) opts[f.name] = f.default;
@@ -82,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
     out(`corral version ${VERSION}\nspec: 1.3.0\nnode: ${process.version}\n`);
     return 0;
   }
+  if (!['true', 'false', 'auto'].includes(String(g.opts.rootless)))
+    throw new UsageError(`invalid --rootless value: ${String(g.opts.rootless)} (one of: true, false, auto)`);
   if (g.opts.criu) throw new UsageError('--criu: checkpoint/restore is not supported by corral');
   const [name, ...rest] = g.args;
   if (g.opts.help || !name || name === 'help') return showHelp(name === 'help' ? rest[0] : undefined);
@@ -103,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const hot = HOT[name];
   if (hot) return hot(globals, c.opts, c.args);
+  if (!existsSync(join(__dirname, `cmd-${name}.js`))) throw new CorralError(`${name}: this command is not supported by corral yet`);
   return loadBundle<{ main: CommandMain }>(`cmd-${name}`).main(globals, c.opts, c.args);
 }
 

@@ -9,6 +9,8 @@ export interface FlagSpec {
   type: FlagType;
   desc: string;
   default?: string | number | boolean;
+  /** May be given more than once (--env A --env B). */
+  array?: boolean;
   /** Accepted for compatibility, with a reason when it is not honoured. */
   unsupported?: string;
 }
@@ -57,6 +59,47 @@ export const COMMANDS: CommandSpec[] = [
     flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds,
       { name: 'detach', alias: ['d'], type: 'boolean', desc: 'detach from the container\'s process' },
       { name: 'keep', type: 'boolean', desc: 'do not delete the container after it exits' }] },
+  { name: 'exec', args: '<container-id> <command> [command options]', desc: 'execute new process inside the container', minArgs: 1, maxArgs: Infinity, haltAtArg: true,
+    flags: [consoleSocket, pidFile, preserveFds,
+      { name: 'cwd', type: 'string', desc: 'current working directory in the container' },
+      { name: 'env', alias: ['e'], type: 'string', array: true, desc: 'set environment variables' },
+      { name: 'tty', alias: ['t'], type: 'boolean', desc: 'allocate a pseudo-TTY' },
+      { name: 'user', alias: ['u'], type: 'string', desc: 'UID (format: <uid>[:<gid>])' },
+      { name: 'additional-gids', alias: ['g'], type: 'number', array: true, desc: 'additional gids' },
+      { name: 'process', alias: ['p'], type: 'string', desc: 'path to the process.json' },
+      { name: 'detach', alias: ['d'], type: 'boolean', desc: 'detach from the container\'s process' },
+      { name: 'process-label', type: 'string', desc: 'set the asm process label for the process commonly used with selinux' },
+      { name: 'apparmor', type: 'string', desc: 'set the apparmor profile for the process' },
+      { name: 'no-new-privs', type: 'boolean', desc: 'set the no new privileges value for the process' },
+      { name: 'cap', alias: ['c'], type: 'string', array: true, desc: 'add a capability to the bounding set for the process' },
+      { name: 'ignore-paused', type: 'boolean', desc: 'allow exec in a paused container' },
+      { name: 'cgroup', type: 'string', array: true, desc: 'run the process in an (existing) sub-cgroup(s)' }] },
+  { name: 'update', args: '<container-id>', desc: 'update container resource constraints', minArgs: 1, maxArgs: 1,
+    flags: [
+      { name: 'resources', alias: ['r'], type: 'string', desc: 'path to the file containing the resources to update or \'-\' to read from the standard input' },
+      { name: 'blkio-weight', type: 'number', desc: 'specifies per cgroup weight, range is from 10 to 1000' },
+      { name: 'cpu-period', type: 'string', desc: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-quota', type: 'string', desc: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpu-burst', type: 'string', desc: 'CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time additionally for burst a given period' },
+      { name: 'cpu-share', type: 'string', desc: 'CPU shares (relative weight vs. other containers)' },
+      { name: 'cpu-rt-period', type: 'string', desc: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-rt-runtime', type: 'string', desc: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpuset-cpus', type: 'string', desc: 'CPU(s) to use' },
+      { name: 'cpuset-mems', type: 'string', desc: 'Memory node(s) to use' },
+      { name: 'memory', type: 'string', desc: 'Memory limit (in bytes)' },
+      { name: 'memory-reservation', type: 'string', desc: 'Memory reservation or soft_limit (in bytes)' },
+      { name: 'memory-swap', type: 'string', desc: 'Total memory usage (memory + swap); set \'-1\' to enable unlimited swap' },
+      { name: 'pids-limit', type: 'number', desc: 'Maximum number of pids allowed in the container' },
+      { name: 'l3-cache-schema', type: 'string', desc: 'The string of Intel RDT/CAT L3 cache schema', unsupported: 'Intel RDT is not supported by corral' },
+      { name: 'mem-bw-schema', type: 'string', desc: 'The string of Intel RDT/MBA memory bandwidth schema', unsupported: 'Intel RDT is not supported by corral' }] },
+  { name: 'pause', args: '<container-id>', desc: 'pause suspends all processes inside the container', minArgs: 1, maxArgs: 1, flags: [] },
+  { name: 'resume', args: '<container-id>', desc: 'resumes all processes that have been previously paused', minArgs: 1, maxArgs: 1, flags: [] },
+  { name: 'ps', args: '<container-id> [ps options]', desc: 'ps displays the processes running inside a container', minArgs: 1, maxArgs: Infinity, haltAtArg: true,
+    flags: [{ name: 'format', alias: ['f'], type: 'string', default: 'table', desc: 'select one of: table or json' }] },
+  { name: 'events', args: '<container-id>', desc: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', minArgs: 1, maxArgs: 1,
+    flags: [
+      { name: 'interval', type: 'string', default: '5s', desc: 'set the stats collection interval' },
+      { name: 'stats', type: 'boolean', desc: 'display the container\'s stats then exit' }] },
   { name: 'list', args: '', desc: 'lists containers started by corral with the given root', minArgs: 0, maxArgs: 0,
     flags: [format, { name: 'quiet', alias: ['q'], type: 'boolean', desc: 'display only container IDs' }] },
   { name: 'spec', args: '', desc: 'create a new specification file', minArgs: 0, maxArgs: 0,

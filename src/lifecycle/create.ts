@@ -1,7 +1,7 @@
 // create: validate, claim the id, make cgroups, hand the plan to corral-init, run the
 // creation hooks when it asks, and record the container once its init waits for start.
 // Any failure, or the death of this process, leaves nothing behind.
-import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
@@ -50,6 +50,12 @@ export function create(g: Globals, a: CreateArgs): Created {
   if (config.process?.apparmorProfile) throw new CorralError('/process/apparmorProfile: AppArmor is not enabled on this host');
   if (config.process?.selinuxLabel || config.linux?.mountLabel)
     throw new CorralError(`${config.process?.selinuxLabel ? '/process/selinuxLabel' : '/linux/mountLabel'}: SELinux is not enabled on this host`);
+  if (g.systemdCgroup) {
+    // The systemd driver needs a systemd to talk to; never fall back silently.
+    const why = existsSync('/run/systemd/system') ? 'the systemd cgroup driver is not supported by corral yet'
+      : 'systemd is not running on this host (no /run/systemd/system)';
+    throw new CorralError(`--systemd-cgroup: ${why}; run without it to use cgroupfs`);
+  }
   const dir = store.claim(a.id);
   const fifo = join(dir, 'exec.fifo');
   let cgroups: CgroupRecord | undefined;
@@ -72,6 +78,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       bundle,
       fifo,
       noPivot: !!a.noPivot,
+      noNewKeyring: !!a.noNewKeyring,
       preserveFds: a.preserveFds ?? 0,
       cgroupProcs: procsFiles(cgroups),
       cgroupHome: homeProcsFiles(),

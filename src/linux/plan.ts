@@ -62,6 +62,8 @@ export interface CreateOptions {
   cgroupHome: string[];
   cleanup: { cgroups: string[]; files: string[]; dir: string };
   id: string;
+  /** runc's --no-new-keyring: otherwise the container gets its own session keyring. */
+  noNewKeyring?: boolean;
 }
 
 export function rootfsOf(config: Config, bundle: string): string {
@@ -86,11 +88,33 @@ export function addProcess(plan: Plan, proc: Process, field = '/process'): void 
     plan.add('rlimit', n, u64(r.soft), u64(r.hard));
   });
   if (proc.noNewPrivileges) plan.add('nnp', 1);
+  if (proc.ioPriority) {
+    const cls = IOPRIO_CLASSES[proc.ioPriority.class];
+    const prio = proc.ioPriority.priority ?? 0;
+    if (prio < 0 || prio > 7) throw new CorralError(`${field}/ioPriority/priority: must be 0..7 (got ${prio})`);
+    plan.add('ioprio', (cls << 13) | prio);
+  }
+  const s = proc.scheduler;
+  if (s) {
+    const flags = (s.flags ?? []).reduce((f, name) => f | SCHED_FLAGS[name], 0);
+    plan.add('sched', SCHED_POLICIES[s.policy], s.nice ?? 0, s.priority ?? 0, flags, u64(s.runtime ?? 0), u64(s.deadline ?? 0), u64(s.period ?? 0));
+  }
+  if (proc.execCPUAffinity) throw new CorralError(`${field}/execCPUAffinity: is not supported by corral`);
   plan.add('cwd', proc.cwd || '/');
   if (!proc.args?.length) throw new CorralError(`${field}/args: the process needs at least one argument`);
   for (const a of proc.args) plan.add('arg', a);
   for (const e of proc.env ?? []) plan.add('env', e);
 }
+
+const IOPRIO_CLASSES: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+const SCHED_POLICIES: Record<string, number> = {
+  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+};
+const SCHED_FLAGS: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+const PERSONALITIES: Record<string, number> = { LINUX: 0, LINUX32: 0x0008 };
 
 const CGROUP_MOUNT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
@@ -201,6 +225,15 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   const h = config.hooks ?? {};
   if (h.prestart?.length || h.createRuntime?.length || h.createContainer?.length) plan.add('hooks', 1);
   if (o.preserveFds) plan.add('preservefds', o.preserveFds);
+  if (!o.noNewKeyring) plan.add('keyring', `_ses.${o.id}`);
+  if (linux.personality) {
+    if (linux.personality.flags?.length) throw new CorralError('/linux/personality/flags: personality flags are not supported by corral');
+    const dom = PERSONALITIES[linux.personality.domain];
+    if (dom === undefined) throw new CorralError(`/linux/personality/domain: unknown domain "${linux.personality.domain}" (LINUX or LINUX32)`);
+    plan.add('personality', dom);
+  }
+  for (const key of ['intelRdt', 'memoryPolicy', 'netDevices'] as const)
+    if (linux[key] !== undefined) throw new CorralError(`/linux/${key}: is not supported by corral`);
   plan.add('fifo', o.fifo);
   if (linux.seccomp) addSeccomp(plan, linux.seccomp);
   // Without a process the init only waits for start, then exits (see lifecycle/start.ts).

@@ -68,8 +68,16 @@ export interface Process {
   oomScoreAdj?: number;
   selinuxLabel?: string;
   user: User;
-  scheduler?: unknown;
-  ioPriority?: unknown;
+  scheduler?: {
+    policy: string;
+    nice?: number;
+    priority?: number;
+    flags?: string[];
+    runtime?: number;
+    deadline?: number;
+    period?: number;
+  };
+  ioPriority?: { class: string; priority?: number };
   execCPUAffinity?: unknown;
 }
 
@@ -152,7 +160,7 @@ export interface Linux {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   mountLabel?: string;
-  personality?: unknown;
+  personality?: { domain: string; flags?: string[] };
   intelRdt?: unknown;
   memoryPolicy?: unknown;
   netDevices?: unknown;
