@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -190,13 +193,37 @@ static void enter_root(const Plan *p, int rootfd) {
   if (chdir("/") < 0) die_errno("chdir /", nullptr, errno);
 }
 
+// runc brings lo up in a network namespace it creates: local services need it.
+static void bring_up_lo() {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_errno("socket", nullptr, errno);
+  struct ifreq ifr = {};
+  for (const char *n = "lo"; *n; n++) ifr.ifr_name[n - "lo"] = *n;
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die_errno("get flags of", "lo", errno);
+  ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_errno("bring up", "lo", errno);
+  close(s);
+}
+
 static void exit_on_signal(int sig) { _exit(128 + sig); }
 
 void container_main(const Plan *p, int sock) {
   g_report_fd = sock;
   sync_expect(sock, "go");  // the parent has written our id maps
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
-  if ((p->cloneflags & CLONE_NEWUSER) && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
+  // The fifo is reopened for writing through the host's /proc/self/fd at start time,
+  // when neither its path nor the host's /proc is reachable by name any more. Both are
+  // opened while we still are the host's root: the state directory may be 0700.
+  int fifo = -1, fddir = -1;
+  if (p->fifo) {
+    fifo = open(p->fifo, O_PATH | O_CLOEXEC);
+    if (fifo < 0) die_errno("open exec fifo", p->fifo, errno);
+    fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fddir < 0) die_errno("open /proc/self/fd", nullptr, errno);
+  }
+  // In a new or joined user namespace, be its root (the id the maps give 0).
+  if (((p->cloneflags & CLONE_NEWUSER) || p->joins_user) &&
+      (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
     die_errno("become root in the user namespace", nullptr, errno);
   // Until execve a signal that would end a normal process ends this one too,
   // although as a pid namespace's init it would otherwise ignore it.
@@ -207,15 +234,7 @@ void container_main(const Plan *p, int sock) {
   if (p->new_session && setsid() < 0) die_errno("setsid", nullptr, errno);
   umask(0);
 
-  // The fifo is reopened for writing through the host's /proc/self/fd at start time,
-  // when neither its path nor the host's /proc is reachable by name any more.
-  int fifo = -1, fddir = -1;
-  if (p->fifo) {
-    fifo = open(p->fifo, O_PATH | O_CLOEXEC);
-    if (fifo < 0) die_errno("open exec fifo", p->fifo, errno);
-    fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fddir < 0) die_errno("open /proc/self/fd", nullptr, errno);
-  }
+  if (p->new_net) bring_up_lo();
   if (p->hostname && sethostname(p->hostname, cstrlen(p->hostname)) < 0) die_errno("sethostname", p->hostname, errno);
   if (p->domainname && setdomainname(p->domainname, cstrlen(p->domainname)) < 0)
     die_errno("setdomainname", p->domainname, errno);
@@ -260,7 +279,10 @@ void container_main(const Plan *p, int sock) {
   apply_process_attrs(p);
   char path[4096];
   // A container created without a process can never be started: it only waits.
-  if (p->nargv) resolve_exec(p, path, sizeof(path));
+  if (p->nargv) {
+    resolve_exec(p, path, sizeof(path));
+    prepare_env(p);
+  }
 
   say(sock, "ready");
   sync_expect(sock, "commit");

@@ -21,9 +21,27 @@ int open_in_root(int rootfd, const char *path, int flags) {
   }
 }
 
-int mkdir_all_in_root(int rootfd, const char *path, mode_t mode) {
+// When name (in dirfd, reached by the prefix `dir`) is a symlink, writes the path it
+// points to, taken inside the root, followed by `rest`, into out. false otherwise.
+static bool follow_dangling(int dirfd, const char *dir, const char *name, const char *rest, char *out, size_t cap) {
+  char target[4096];
+  ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+  if (n <= 0) return false;
+  target[n] = 0;
+  size_t len = 0;
+  auto put = [&](const char *s) { while (*s && len + 1 < cap) out[len++] = *s++; };
+  if (target[0] != '/') { put(dir); put("/"); }  // relative to the link's directory
+  put(target);
+  if (*rest) { put("/"); put(rest); }
+  out[len] = 0;
+  return len + 1 < cap;
+}
+
+static int mkdir_all_depth(int rootfd, const char *path, mode_t mode, int depth) {
+  if (depth > 40) { errno = ELOOP; return -1; }
   char prefix[4096];
   size_t n = 0;
+  prefix[0] = 0;
   int fd = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
   const char *p = path;
   while (fd >= 0) {
@@ -32,19 +50,26 @@ int mkdir_all_in_root(int rootfd, const char *path, mode_t mode) {
     const char *start = p;
     while (*p && *p != '/') p++;
     size_t clen = (size_t)(p - start);
-    if (n + clen + 2 >= sizeof(prefix)) { close(fd); errno = ENAMETOOLONG; return -1; }
+    char comp[256];
+    if (clen >= sizeof(comp) || n + clen + 2 >= sizeof(prefix)) { close(fd); errno = ENAMETOOLONG; return -1; }
+    for (size_t i = 0; i < clen; i++) comp[i] = start[i];
+    comp[clen] = 0;
+    char parent[4096];
+    for (size_t i = 0; i <= n; i++) parent[i] = prefix[i];
     prefix[n++] = '/';
     for (size_t i = 0; i < clen; i++) prefix[n++] = start[i];
     prefix[n] = 0;
-    char comp[256];
-    if (clen >= sizeof(comp)) { close(fd); errno = ENAMETOOLONG; return -1; }
-    for (size_t i = 0; i < clen; i++) comp[i] = start[i];
-    comp[clen] = 0;
     int next = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
     if (next < 0 && errno == ENOENT) {
       // fd is the already resolved parent: create the component right there.
       if (mkdirat(fd, comp, mode) < 0 && errno != EEXIST) { int e = errno; close(fd); errno = e; return -1; }
       next = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+      char redirected[4096];
+      // A dangling symlink: create what it points to, inside the root, as runc does.
+      if (next < 0 && errno == ENOENT && follow_dangling(fd, parent, comp, p, redirected, sizeof(redirected))) {
+        close(fd);
+        return mkdir_all_depth(rootfd, redirected, mode, depth + 1);
+      }
     }
     int e = errno;
     close(fd);
@@ -52,6 +77,10 @@ int mkdir_all_in_root(int rootfd, const char *path, mode_t mode) {
     fd = next;
   }
   return -1;
+}
+
+int mkdir_all_in_root(int rootfd, const char *path, mode_t mode) {
+  return mkdir_all_depth(rootfd, path, mode, 0);
 }
 
 int parent_in_root(int rootfd, const char *path, const char **base, bool create) {
@@ -68,9 +97,10 @@ int parent_in_root(int rootfd, const char *path, const char **base, bool create)
   return open_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
 }
 
-int ensure_in_root(int rootfd, const char *path, const char *kind) {
+static int ensure_depth(int rootfd, const char *path, const char *kind, int depth) {
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0 || errno != ENOENT) return fd;
+  if (depth > 40) { errno = ELOOP; return -1; }
   if (streq(kind, "dir")) return mkdir_all_in_root(rootfd, path, 0755);
   if (!streq(kind, "file")) return -1;
   const char *base;
@@ -78,10 +108,27 @@ int ensure_in_root(int rootfd, const char *path, const char *kind) {
   if (dfd < 0) return -1;
   int f = openat(dfd, base, O_CREAT | O_EXCL | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
   int e = errno;
+  if (f < 0 && e == EEXIST) {
+    // The destination itself is a dangling symlink: create its target inside the root.
+    char dir[4096], redirected[4096];
+    size_t dl = (size_t)(base - path);
+    if (dl >= sizeof(dir)) dl = sizeof(dir) - 1;
+    for (size_t i = 0; i < dl; i++) dir[i] = path[i];
+    dir[dl] = 0;
+    bool link = follow_dangling(dfd, dir, base, "", redirected, sizeof(redirected));
+    close(dfd);
+    if (link) return ensure_depth(rootfd, redirected, kind, depth + 1);
+    errno = e;
+    return -1;
+  }
   close(dfd);
-  if (f < 0 && e != EEXIST) { errno = e; return -1; }
-  if (f >= 0) close(f);
+  if (f < 0) { errno = e; return -1; }
+  close(f);
   return open_in_root(rootfd, path, O_PATH);
+}
+
+int ensure_in_root(int rootfd, const char *path, const char *kind) {
+  return ensure_depth(rootfd, path, kind, 0);
 }
 
 const char *fd_path(int fd, int slot) {

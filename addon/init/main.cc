@@ -212,6 +212,7 @@ static int mode_exec(int node) {
     apply_process_attrs(p);
     char path[4096];
     resolve_exec(p, path, sizeof(path));
+    prepare_env(p);
     exec_process(p, path);  // success closes sp[1] (CLOEXEC)
   }
   close(sp[1]);

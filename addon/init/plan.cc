@@ -129,6 +129,8 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
   }
   p->argv[p->nargv] = nullptr;
   p->envp[p->nenvp] = nullptr;
+  for (int i = 0; i < p->njoins; i++) p->joins_user |= p->joins[i].type == 0x10000000 /* CLONE_NEWUSER */;
+  p->new_net = p->cloneflags & 0x40000000 /* CLONE_NEWNET */;
   if (!p->mode) return "plan: no mode";
   return nullptr;
 }

@@ -38,6 +38,8 @@ struct Plan {
   const char *rootfs;
   unsigned long rootprop;        // propagation for "/" after pivot (0 = none)
   bool readonly_root, nopivot, hooks, nnp, new_session;
+  bool joins_user;  // a user namespace is joined by path
+  bool new_net;     // a new network namespace is made
   MountPlan mounts[kMaxItems]; int nmounts;
   DevicePlan devices[kMaxItems]; int ndevices;
   Pair symlinks[64]; int nsymlinks;  // target, link path (inside rootfs)

@@ -122,6 +122,48 @@ void apply_identity(const Plan *p) {
   if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl no_new_privs", nullptr, errno);
 }
 
+static const char *const *g_envp;
+
+void prepare_env(const Plan *p) {
+  static const char *env[kMaxItems + 2];
+  static char home[4200];
+  static char passwd[65536];
+  int n = 0;
+  bool has_home = false;
+  for (; n < p->nenvp; n++) {
+    env[n] = p->envp[n];
+    const char *e = env[n];
+    has_home |= e[0] == 'H' && e[1] == 'O' && e[2] == 'M' && e[3] == 'E' && e[4] == '=';
+  }
+  if (!has_home) {
+    // As runc: HOME from the container's /etc/passwd for the process's uid, else "/".
+    const char *dir = "/";
+    unsigned uid = p->has_user ? p->uid : 0;
+    int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+    ssize_t len = fd < 0 ? -1 : read(fd, passwd, sizeof(passwd) - 1);
+    if (fd >= 0) close(fd);
+    for (char *line = passwd; len > 0 && line < passwd + len;) {
+      char *end = line;
+      while (end < passwd + len && *end != '\n') end++;
+      *end = 0;
+      char *f[7];
+      int k = 0;
+      f[k++] = line;
+      for (char *c = line; *c && k < 7; c++)
+        if (*c == ':') { *c = 0; f[k++] = c + 1; }
+      if (k >= 6 && f[2][0] && parse_ull(f[2]) == uid && f[5][0]) { dir = f[5]; break; }
+      line = end + 1;
+    }
+    Buf b; buf_reset(&b); buf_str(&b, "HOME="); buf_str(&b, dir);
+    unsigned i = 0;
+    for (; i < b.len && i + 1 < sizeof(home); i++) home[i] = b.data[i];
+    home[i] = 0;
+    env[n++] = home;
+  }
+  env[n] = nullptr;
+  g_envp = env;
+}
+
 static void load_seccomp(const Plan *p) {
   if (p->seccomp.enabled && seccomp_load_bpf(&p->seccomp) < 0) die_errno("seccomp: load filter", nullptr, errno);
 }
@@ -147,6 +189,6 @@ void exec_process(const Plan *p, const char *path) {
     load_seccomp(p);
     apply_identity(p);
   }
-  execve(path, (char *const *)p->argv, (char *const *)p->envp);
+  execve(path, (char *const *)p->argv, (char *const *)(g_envp ? g_envp : p->envp));
   die_errno("exec:", p->argv[0], errno);
 }

@@ -56,6 +56,13 @@ export function create(g: Globals, a: CreateArgs): Created {
       : 'systemd is not running on this host (no /run/systemd/system)';
     throw new CorralError(`--systemd-cgroup: ${why}; run without it to use cgroupfs`);
   }
+  // Socket activation, as runc: $LISTEN_FDS fds (from 3 on) come first, then the
+  // --preserve-fds ones, and the process is told about them.
+  const listenFds = Number(process.env.LISTEN_FDS) > 0 ? Number(process.env.LISTEN_FDS) : 0;
+  if (listenFds && config.process) {
+    config.process.env = [...(config.process.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
+  }
+  const passFds = listenFds + (a.preserveFds ?? 0);
   const dir = store.claim(a.id);
   const fifo = join(dir, 'exec.fifo');
   let cgroups: CgroupRecord | undefined;
@@ -79,7 +86,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       fifo,
       noPivot: !!a.noPivot,
       noNewKeyring: !!a.noNewKeyring,
-      preserveFds: a.preserveFds ?? 0,
+      preserveFds: passFds,
       cgroupProcs: procsFiles(cgroups),
       cgroupHome: homeProcsFiles(),
       cleanup: {
@@ -88,7 +95,7 @@ export function create(g: Globals, a: CreateArgs): Created {
         dir,
       },
     });
-    helper = Helper.start('create', a.preserveFds ?? 0);
+    helper = Helper.start('create', passFds);
     helper.send(plan.encode());
     pid = Number(helper.expect('pid'));
     const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);

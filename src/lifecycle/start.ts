@@ -34,7 +34,15 @@ function releaseInit(fifo: string, rec: ContainerRecord): void {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       }
       if (n === 1) return;
-      if (!isSameProcess(rec.pid, rec.pidStartTime)) throw new CorralError('container init exited before start');
+      if (!isSameProcess(rec.pid, rec.pidStartTime)) {
+        // It may have written, exec'd and exited since our last read.
+        try {
+          if (readSync(fd, b, 0, 1, null) === 1) return;
+        } catch {
+          // nothing there
+        }
+        throw new CorralError('container init exited before start');
+      }
       if (i > 50) sleep(1);
     }
   } finally {
@@ -52,7 +60,17 @@ export function start(store: Store, id: string): ContainerRecord {
     // `start` program expects it to succeed and the container to stop. We do the
     // latter, as the required conformance program checks, and say so.
     if (!rec.process) logWarn('config.json has no "process": nothing to run, the container stops');
-    runHooks(rec.hooks, 'startContainer', ociState(rec, 'created'), rec.pid, rec.namespaces.filter((n) => !n.path).map((n) => n.type));
+    try {
+      runHooks(rec.hooks, 'startContainer', ociState(rec, 'created'), rec.pid, rec.namespaces.map((n) => n.type));
+    } catch (e) {
+      // The spec: a failing startContainer hook stops the container.
+      try {
+        process.kill(rec.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      throw e;
+    }
     releaseInit(store.fifo(id), rec);
     unlinkSync(store.fifo(id));
   } finally {

@@ -2,6 +2,7 @@
 // config.md "POSIX-platform Hooks"). Hooks of the runtime namespace are started
 // directly; createContainer/startContainer hooks enter the container's namespaces
 // through corral-init's hook mode.
+import { readFileSync } from 'node:fs';
 import { CorralError } from '../cli/errors';
 import { logWarn } from '../cli/log';
 import type { Hook, Hooks, OciState } from '../spec/types';
@@ -10,12 +11,25 @@ import { helperPath } from './paths';
 
 export type HookName = keyof Hooks;
 
+/** pid as seen inside its innermost pid namespace (the last NSpid field). */
+function pidInContainer(pid: number): number {
+  try {
+    const m = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (m) return Number(m[1].trim().split(/\s+/).at(-1));
+  } catch {
+    // gone: keep the host's pid
+  }
+  return pid;
+}
+
 function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid?: number, nsTypes: string[] = []): void {
   const args = hook.args?.length ? hook.args : [hook.path];
   let file = hook.path;
   let argv = args.slice(1);
   let argv0 = args[0];
   if (enterPid) {
+    // Hooks in the container's namespaces see the pid as the container does.
+    state = { ...state, pid: pidInContainer(enterPid) };
     const flags = nsTypes.reduce((f, t) => f | (NAMESPACES[t]?.flag ?? 0), 0);
     file = helperPath;
     argv0 = 'corral-init';
@@ -37,7 +51,8 @@ function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid
     killSignal: 'SIGKILL',
   });
   const where = `/hooks/${name}/${i} (${hook.path})`;
-  if (r.error) {
+  // A hook may exit without reading its stdin: only its status counts then.
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === 'ETIMEDOUT') throw new CorralError(`${name} hook ${where}: timed out after ${hook.timeout}s`);
     throw new CorralError(`${name} hook ${where}: ${code === 'ENOENT' ? 'no such file or directory' : r.error.message}`);

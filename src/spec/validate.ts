@@ -87,6 +87,10 @@ function semanticProblems(c: Config): string[] {
     p.push(`/linux/uidMappings: a new user namespace needs both uidMappings and gidMappings`);
   if (linux.timeOffsets && !has('time')) p.push(`/linux/timeOffsets: needs a time namespace in /linux/namespaces`);
   for (const key of Object.keys(linux.sysctl ?? {})) {
+    if (!NAMESPACED_SYSCTL.test(key)) {
+      p.push(`/linux/sysctl/${key}: not in a separate kernel namespace: it would change the host`);
+      continue;
+    }
     if (key.startsWith('net.') && !has('network')) p.push(`/linux/sysctl/${key}: net.* sysctls need a network namespace`);
     if ((key.startsWith('kernel.msg') || key.startsWith('kernel.sem') || key.startsWith('kernel.shm') || key.startsWith('fs.mqueue.')) && !has('ipc'))
       p.push(`/linux/sysctl/${key}: ipc sysctls need an ipc namespace`);
@@ -98,6 +102,10 @@ function semanticProblems(c: Config): string[] {
 function seenNsPath(list: Namespace[] | undefined, type: string): boolean {
   return !!list?.some((n) => n.type === type && n.path);
 }
+
+// The sysctls a namespace isolates (ipc: kernel.msg*/sem/shm*, fs.mqueue.*; net: net.*;
+// uts: kernel.hostname/domainname), as runc's validator allows.
+const NAMESPACED_SYSCTL = /^(kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced|hostname|domainname)|fs\.mqueue\..+|net\..+)$/;
 
 /** Returns every problem of config as "pointer: message" lines; empty when valid. */
 export function configProblems(config: unknown): string[] {
