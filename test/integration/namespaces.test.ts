@@ -16,9 +16,6 @@ const TMP = mkdtempSync(join(tmpdir(), 'corral-ns-test-'));
 chmodSync(TMP, 0o711);
 process.env.TMPDIR = TMP;
 const root = stateRoot();
-// The mapped root of a user namespace must be able to reach the state directory
-// (see the todo in 'user namespace: the state root may be private').
-chmodSync(root, 0o711);
 const ids: string[] = [];
 const dirs: string[] = [];
 const netnses: string[] = [];
@@ -130,8 +127,8 @@ t.test('network: a new namespace has only lo', async (t) => {
   t.not(lines[lines.length - 1], hostNs('net'));
   // runc (and crun) bring the loopback interface of a new network namespace up.
   const lo = run(t, 'netlo', 'ip -o link show lo; ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1; echo ping=$?');
-  t.match(lo, /<[^>]*\bUP\b[^>]*>/, 'lo is up', { todo: 'corral bug: lo is left DOWN in a new network namespace (runc sets it up)' });
-  t.match(lo, /ping=0/, '127.0.0.1 answers', { todo: 'corral bug: lo is left DOWN in a new network namespace (runc sets it up)' });
+  t.match(lo, /<[^>]*\bUP\b[^>]*>/, 'lo is up');
+  t.match(lo, /ping=0/, '127.0.0.1 answers');
 });
 
 t.test('network: joins a named namespace by path', async (t) => {
@@ -218,9 +215,8 @@ t.test('user: the state root may be private to the host root', async (t) => {
   t.teardown(() => rmSync(priv, { recursive: true, force: true }));
   const c = `userpriv-${process.pid}`;
   const r = corral(priv, ['run', '--bundle', bundle(baseConfig(['id', '-u']), userns(200000)), c]);
-  t.equal(r.status, 0, 'a user-namespaced container runs with a 0700 --root', {
-    todo: 'corral bug: the init opens exec.fifo by path after becoming the mapped root; fails with "open exec fifo ...: permission denied" when --root is 0700',
-  });
+  t.equal(r.status, 0, `a user-namespaced container runs with a 0700 --root ${messages(r.stderr)}`);
+  t.equal(r.stdout, '0\n');
   corral(priv, ['delete', '--force', c]);
   t.same(leftovers(priv, c), []);
 });
@@ -235,9 +231,9 @@ t.test('user: joining another container\'s user namespace by path', async (t) =>
       { type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' },
     ];
   }), c]);
-  const todo = 'corral bug: after joining a user namespace by path the init stays host uid 0 (unmapped there: EOVERFLOW creating mount points); runc setresuid(0)s in the joined namespace';
-  t.equal(r.status, 0, `runs in the joined user namespace ${messages(r.stderr)}`, { todo });
-  t.match(r.stdout, new RegExp(`^uid=0\\(root\\) gid=0\\(root\\)\\n${nsOf(a.pid, 'user').replace(/[[\]]/g, '\\$&')}\\n\\s*0\\s+200000\\s+65536\\n$`), 'root of the other container\'s user namespace', { todo });
+  // The init must become root of the joined namespace (host uid 0 is unmapped there).
+  t.equal(r.status, 0, `runs in the joined user namespace ${messages(r.stderr)}`);
+  t.match(r.stdout, new RegExp(`^uid=0\\(root\\) gid=0\\(root\\)\\n${nsOf(a.pid, 'user').replace(/[[\]]/g, '\\$&')}\\n\\s*0\\s+200000\\s+65536\\n$`), 'root of the other container\'s user namespace');
   t.same(leftovers(root, c), []);
   remove(t, a.c);
 });

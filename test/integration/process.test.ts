@@ -91,8 +91,7 @@ t.test('env is exactly the configured environment', async (t) => {
 
 t.test('HOME is set from /etc/passwd when env lacks it, as runc does', async (t) => {
   const out = sh(t, 'home', 'tr "\\0" "\\n" < /proc/1/environ', withProcess({ env: ['PATH=/bin:/usr/bin'], user: { uid: 1000, gid: 1000 } }));
-  t.ok(out.split('\n').includes('HOME=/home'), `HOME of uid 1000 from the rootfs passwd: ${out.trim().replace(/\n/g, ' ')}`,
-    { todo: 'corral bug: HOME is not set when process.env lacks it (runc sets it from the container\'s /etc/passwd, or /)' });
+  t.ok(out.split('\n').includes('HOME=/home'), `HOME of uid 1000 from the rootfs passwd: ${out.trim().replace(/\n/g, ' ')}`);
 });
 
 t.test('cwd: used, and created when missing', async (t) => {
@@ -250,9 +249,9 @@ t.test('a process that exits at once: run returns its status every time', async 
     if (r.status !== 7) seen.push(`${r.status}: ${messages(r.stderr).trim()}`);
     corral(root, ['delete', '--force', c]);
   }
-  t.same(seen, [], '60 runs, status 7 each', {
-    todo: 'corral bug (src/lifecycle/start.ts releaseInit, a race): start can report "container init exited before start" when the init wrote the fifo byte, exec\'d and exited between the read and the liveness check',
-  });
+  // A race once lost here: "container init exited before start" when the init wrote the
+  // fifo byte, exec'd and exited between start's read and its liveness check.
+  t.same(seen, [], '60 runs, status 7 each');
 });
 
 /** Runs corral with extra fds 3.. (files opened on the given paths) and files for stdout/stderr. */
@@ -330,9 +329,8 @@ t.test('socket activation: $LISTEN_FDS fds come before the preserved ones, as ru
   t.equal(status, 0);
   const lines = readFileSync(join(d, 'out'), 'utf8').split('\n');
   t.equal(lines[1], 'content a', 'fd 3: the activation socket');
-  const todo = 'corral bug: $LISTEN_FDS is ignored (its help text says "stdio + $LISTEN_FDS + N in total"); runc passes those fds first and sets LISTEN_FDS/LISTEN_PID=1';
-  t.equal(lines[0].trim(), '0 1 2 3 4', 'stdio, one activation fd, one preserved fd', { todo });
-  t.equal(lines[2], 'content b', 'fd 4: the preserved fd after it', { todo });
-  t.same(lines.slice(3).filter(Boolean), ['LISTEN_FDS=1', 'LISTEN_PID=1'], 'the process is told about it', { todo });
+  t.equal(lines[0].trim(), '0 1 2 3 4', 'stdio, one activation fd, one preserved fd');
+  t.equal(lines[2], 'content b', 'fd 4: the preserved fd after it');
+  t.same(lines.slice(3).filter(Boolean), ['LISTEN_FDS=1', 'LISTEN_PID=1'], 'the process is told about it');
   t.same(leftovers(root, c), []);
 });
