@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync, chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CORRAL, baseConfig, bundle, cleanup, corral, leftovers, messages, mountsWith, processesWith, sleep, stateRoot } from '../lib/corral';
+import { CORRAL, baseConfig, bundle, cleanup, corral, leftovers, messages, mountsWith, processesWith, scratch, sleep, stateRoot } from '../lib/corral';
 
 const root = stateRoot();
 const ids: string[] = [];
@@ -62,7 +62,7 @@ t.test('every schema problem is listed at once', async (t) => {
 
 t.test('a failing prestart hook stops the container and runs poststop', async (t) => {
   const c = id('hookfail');
-  const dir = mkdtempSync(join(tmpdir(), 'corral-hook-'));
+  const dir = scratch('hook-');
   const r = corral(root, ['create', '--bundle', bundle(baseConfig(['sleep', '10']), (cfg) => {
     (cfg as any).hooks = {
       prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo boom >&2; exit 3'] }],
@@ -77,7 +77,7 @@ t.test('a failing prestart hook stops the container and runs poststop', async (t
 
 t.test('create killed while its init is being set up leaves nothing', async (t) => {
   const c = id('killed');
-  const dir = mkdtempSync(join(tmpdir(), 'corral-hook-'));
+  const dir = scratch('hook-');
   const marker = join(dir, 'hook-started');
   const b = bundle(baseConfig(['sleep', '10']), (cfg) => {
     (cfg as any).hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}; sleep 20`] }] };
@@ -96,7 +96,7 @@ t.test('create killed while its init is being set up leaves nothing', async (t) 
 
 t.test('a config that cannot be read', async (t) => {
   const c = id('unreadable');
-  const dir = mkdtempSync(join(tmpdir(), 'corral-bundle-'));
+  const dir = scratch('bundle-');
   const r = corral(root, ['create', '--bundle', dir, c]);
   t.equal(r.status, 1);
   t.match(messages(r.stderr), new RegExp(`open ${dir}/config.json: no such file or directory`));

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { CORRAL, messages, baseConfig, bundle, cleanup, corral, leftovers, sleep, state, stateRoot } from '../lib/corral';
+import { CORRAL, messages, baseConfig, bundle, cleanup, corral, leftovers, scratch, sleep, state, stateRoot } from '../lib/corral';
 
 const root = stateRoot();
 const ids: string[] = [];
@@ -116,7 +116,7 @@ t.test('a reused pid is not mistaken for the container', async (t) => {
 
 t.test('--pid-file is written, relative to the cwd', async (t) => {
   const c = id('pidfile');
-  const dir = mkdtempSync(join(tmpdir(), 'corral-pid-'));
+  const dir = scratch('pid-');
   const r = corral(root, ['create', '--bundle', bundle(baseConfig(['sleep', '30'])), '--pid-file', 'x.pid', c], { cwd: dir });
   t.equal(r.status, 0, r.stderr);
   t.equal(Number(readFileSync(join(dir, 'x.pid'), 'utf8')), state(root, c).pid);

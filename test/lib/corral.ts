@@ -16,9 +16,16 @@ export interface Run {
   stderr: string;
 }
 
+// Everything a test file makes in /tmp lives under one directory, removed by cleanup().
+let scratchDir: string | undefined;
+export function scratch(prefix: string): string {
+  scratchDir ??= mkdtempSync(join(tmpdir(), 'corral-test-'));
+  return mkdtempSync(join(scratchDir, prefix));
+}
+
 /** A fresh state root for one test file. */
 export function stateRoot(): string {
-  return mkdtempSync(join(tmpdir(), 'corral-root-'));
+  return scratch('root-');
 }
 
 let outDir: string | undefined;
@@ -28,7 +35,7 @@ let outDir: string | undefined;
  * the caller's stdio open, so a pipe would only reach EOF when the container exits.
  */
 export function corral(root: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Run {
-  outDir ??= mkdtempSync(join(tmpdir(), 'corral-out-'));
+  outDir ??= scratch('out-');
   const outFile = join(outDir, 'stdout');
   const errFile = join(outDir, 'stderr');
   const out = openSync(outFile, 'w');
@@ -83,7 +90,7 @@ export function baseConfig(args: string[] = ['true']): Json {
 
 /** Writes a bundle (config.json only; the rootfs is shared) and returns its directory. */
 export function bundle(config: Json, edit?: (c: Json & { process: Json; linux: Json }) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-bundle-'));
+  const dir = scratch('bundle-');
   const c = structuredClone(config) as Json & { process: Json; linux: Json };
   edit?.(c);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, 2));
@@ -146,6 +153,8 @@ export function leftovers(root: string, id: string): string[] {
 export function cleanup(root: string, ids: string[]): void {
   for (const id of ids) corral(root, ['delete', '--force', id]);
   rmSync(root, { recursive: true, force: true });
+  // Never recurse into something still mounted.
+  if (scratchDir && !mountsWith(scratchDir).length) rmSync(scratchDir, { recursive: true, force: true });
 }
 
 export function sleep(ms: number): void {
