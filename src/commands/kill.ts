@@ -1,5 +1,6 @@
 import type { CommandMain } from '../cli/main';
 import { CorralError } from '../cli/errors';
+import { thaw } from '../linux/cgroups/freezer';
 import { signalAll } from '../lifecycle/destroy';
 import { parseSignal } from '../lifecycle/signals';
 import { Store, statusOf } from '../state/store';
@@ -8,7 +9,8 @@ export const main: CommandMain = (g, o, [id, sig]) => {
   const store = new Store(g.root);
   const rec = store.read(id);
   const signal = parseSignal(sig);
-  if (statusOf(store, rec) === 'stopped') throw new CorralError('container not running');
+  const status = statusOf(store, rec);
+  if (status === 'stopped') throw new CorralError('container not running');
   if (o.all) {
     signalAll(rec, signal);
     return 0;
@@ -19,5 +21,7 @@ export const main: CommandMain = (g, o, [id, sig]) => {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new CorralError('container not running');
     throw e;
   }
+  // A frozen init does not die of SIGKILL until it is thawed (as runc).
+  if (status === 'paused' && signal === 9) thaw(rec.cgroups);
   return 0;
 };

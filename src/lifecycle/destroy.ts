@@ -2,7 +2,9 @@
 // run poststop hooks, and remove its state.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { CorralError, isCorralError } from '../cli/errors';
-import { cgroupPids, removeCgroups } from '../linux/cgroups/manager';
+import { freeze, freezerState, thaw } from '../linux/cgroups/freezer';
+import { cgroupPids, removeCgroups } from '../linux/cgroups/record';
+import { logWarn } from '../cli/log';
 import { runHooksWarn } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
@@ -11,7 +13,7 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-export function signalAll(rec: ContainerRecord, sig: number): void {
+function signalPids(rec: ContainerRecord, sig: number): void {
   const pids = new Set(cgroupPids(rec.cgroups));
   if (isSameProcess(rec.pid, rec.pidStartTime)) pids.add(rec.pid);
   for (const p of pids) {
@@ -23,16 +25,56 @@ export function signalAll(rec: ContainerRecord, sig: number): void {
   }
 }
 
+/** SIGKILL through cgroup.kill (v2 and hybrid hosts, Linux 5.14+): no fork can escape it. */
+function cgroupKill(rec: ContainerRecord): boolean {
+  if (!rec.cgroups.unified) return false;
+  try {
+    writeFileSync(`${rec.cgroups.unified}/cgroup.kill`, '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Signals every process of the container (kill --all), as runc: SIGKILL through
+ * cgroup.kill where there is one; otherwise the cgroup is frozen so that nothing forks
+ * past the list of pids, signalled, and thawed — a frozen process acts on no signal,
+ * so a paused container is resumed by this (v1 keeps even a SIGKILLed task frozen).
+ */
+export function signalAll(rec: ContainerRecord, sig: number): void {
+  const paused = freezerState(rec.cgroups) !== undefined && freezerState(rec.cgroups) !== 'thawed';
+  if (sig === 9 && cgroupKill(rec)) {
+    signalPids(rec, sig); // the init, should it be outside the cgroup
+    if (paused) thaw(rec.cgroups);
+    return;
+  }
+  if (rec.cgroups.freezer && !paused) {
+    try {
+      freeze(rec.cgroups, 2000);
+    } catch (e) {
+      logWarn((e as Error).message);
+    }
+  }
+  signalPids(rec, sig);
+  try {
+    thaw(rec.cgroups);
+  } catch (e) {
+    logWarn((e as Error).message);
+  }
+}
+
 /** SIGKILLs every process of the container and waits until they are gone. */
 export function killAll(rec: ContainerRecord): void {
   for (let i = 0; ; i++) {
     const alive = cgroupPids(rec.cgroups).length > 0 || isSameProcess(rec.pid, rec.pidStartTime);
     if (!alive) return;
     if (i > 1000) throw new CorralError(`container ${rec.id}: processes did not exit after SIGKILL`);
-    signalAll(rec, 9);
-    if (i === 0 && rec.cgroups.freezer) {
+    if (i === 0) cgroupKill(rec);
+    signalPids(rec, 9);
+    if (i === 0 && freezerState(rec.cgroups) !== undefined && freezerState(rec.cgroups) !== 'thawed') {
       try {
-        writeFileSync(rec.cgroups.freezer, 'THAWED'); // a frozen process cannot die
+        thaw(rec.cgroups); // a frozen process cannot die
       } catch {
         // no freezer
       }

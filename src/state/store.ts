@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { CorralError } from '../cli/errors';
 import { isSameProcess, readStat } from '../linux/procfs';
-import type { Hooks, OciState } from '../spec/types';
+import type { Hooks, OciState, Resources } from '../spec/types';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -13,7 +13,12 @@ export interface CgroupRecord {
   paths: string[];
   /** Directories corral made, deepest first: removed on delete. */
   created: string[];
+  /** v1: <freezer dir>/freezer.state; v2 (no v1 freezer): <unified dir>/cgroup.freeze. */
   freezer?: string;
+  /** The container's directory in the unified (cgroup2) hierarchy, if the host has one. */
+  unified?: string;
+  /** linux.resources as applied at create and changed by `update` since. */
+  resources?: Resources;
 }
 
 export interface ContainerRecord {
@@ -144,7 +149,8 @@ export function statusOf(store: Store, rec: ContainerRecord): Status {
   if (fs.existsSync(store.fifo(rec.id))) return 'created';
   if (rec.cgroups.freezer) {
     try {
-      if (fs.readFileSync(rec.cgroups.freezer, 'utf8').trim() === 'FROZEN') return 'paused';
+      const f = fs.readFileSync(rec.cgroups.freezer, 'utf8').trim();
+      if (f === 'FROZEN' || f === '1') return 'paused';
     } catch {
       // no freezer state: not paused
     }
