@@ -61,15 +61,19 @@ static void join_cgroups(const char *const *files, int n) {
 }
 
 static void join_namespaces(const Plan *p) {
+  // All opened first: once in another mount namespace, the paths mean something else.
+  int fds[16];
+  for (int i = 0; i < p->njoins; i++) {
+    fds[i] = open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) die_errno("open namespace", p->joins[i].path, errno);
+  }
   // The user namespace first: it decides what we may do in the others.
   for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < p->njoins; i++) {
       bool user = p->joins[i].type == CLONE_NEWUSER;
       if (user != (pass == 0)) continue;
-      int fd = open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) die_errno("open namespace", p->joins[i].path, errno);
-      if (setns(fd, p->joins[i].type) < 0) die_errno("setns", p->joins[i].path, errno);
-      close(fd);
+      if (setns(fds[i], p->joins[i].type) < 0) die_errno("setns", p->joins[i].path, errno);
+      close(fds[i]);
     }
 }
 

@@ -40,6 +40,7 @@ function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
       'parse-positional-numbers': false,
       'boolean-negation': false,
       'duplicate-arguments-array': true,
+      'greedy-arrays': false,
       'short-option-groups': false,
     },
   };
@@ -56,7 +57,8 @@ function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
     if (f.unsupported && opts[f.name] !== undefined) throw new UsageError(`--${f.name}: ${f.unsupported}`);
     // A flag given twice: the last one wins, as with runc's flag package.
     if (!f.array && Array.isArray(opts[f.name])) opts[f.name] = (opts[f.name] as unknown[]).at(-1);
-    if (f.type === 'number' && opts[f.name] !== undefined && !Number.isInteger(opts[f.name]))
+    const values = Array.isArray(opts[f.name]) ? (opts[f.name] as unknown[]) : [opts[f.name]];
+    if (f.type === 'number' && opts[f.name] !== undefined && !values.every((v) => Number.isInteger(v)))
       throw new UsageError(`invalid value ${JSON.stringify(r.argv[f.name])} for flag -${f.name}: must be an integer`);
     if (opts[f.name] === undefined && f.default !== undefined) opts[f.name] = f.default;
   }

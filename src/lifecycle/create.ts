@@ -125,6 +125,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       namespaces: (config.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
       hostMountNs: !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount' && !n.path),
       process: config.process,
+      seccomp: config.linux?.seccomp,
     };
     store.write(record);
     if (pidFile) writePidFile(pidFile, pid);

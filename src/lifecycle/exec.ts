@@ -1,0 +1,142 @@
+// exec: run another process in a container — corral-init joins its namespaces and
+// cgroups (setns into user and mount namespaces needs a single-threaded process),
+// forks into its pid namespace, applies the process's identity, caps and seccomp,
+// and execs. Without --detach we wait and exit with the process's status.
+import { readFileSync, statSync } from 'node:fs';
+import { CorralError, fsError } from '../cli/errors';
+import type { Globals } from '../cli/globals';
+import { addon } from '../linux/addon';
+import { procsFiles } from '../linux/cgroups/manager';
+import { Helper } from '../linux/helper';
+import { NAMESPACES } from '../linux/namespaces';
+import { Plan, addProcess } from '../linux/plan';
+import { addSeccomp } from '../linux/seccomp';
+import { configProblems } from '../spec/validate';
+import type { Process } from '../spec/types';
+import { Store, statusOf } from '../state/store';
+import { writePidFile } from './create';
+
+export interface ExecArgs {
+  id: string;
+  command: string[];
+  processFile?: string;
+  tty?: boolean;
+  consoleSocket?: string;
+  detach?: boolean;
+  pidFile?: string;
+  cwd?: string;
+  env?: string[];
+  user?: string;
+  additionalGids?: number[];
+  caps?: string[];
+  noNewPrivs?: boolean;
+  apparmor?: string;
+  processLabel?: string;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+}
+
+function loadProcessFile(path: string): Process {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) throw fsError(`open ${path}`, e);
+    throw new CorralError(`${path}: invalid JSON: ${(e as Error).message}`);
+  }
+  // The process schema lives inside the config schema: check it there.
+  const problems = configProblems({ ociVersion: '1.3.0', process: doc });
+  if (problems.length) throw new CorralError(problems.map((p) => `${path}: ${p.replace(/^\/process/, '')}`).join('\n'));
+  return doc as Process;
+}
+
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const env = [...base];
+  for (const e of extra) {
+    const key = e.split('=')[0];
+    const i = env.findIndex((x) => x.split('=')[0] === key);
+    if (i >= 0) env[i] = e;
+    else env.push(e);
+  }
+  return env;
+}
+
+/** The process to run: --process FILE, or the container's process with the flags applied. */
+function processFor(base: Process | undefined, a: ExecArgs): Process {
+  if (a.processFile) return loadProcessFile(a.processFile);
+  if (!a.command.length) throw new CorralError('exec: no command given (use --process or add the command after the id)');
+  const p: Process = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } });
+  p.args = a.command;
+  p.terminal = !!a.tty;
+  if (a.cwd) p.cwd = a.cwd;
+  p.env = mergeEnv(p.env ?? [], a.env ?? []);
+  if (a.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(a.user);
+    if (!m) throw new CorralError(`--user: "${a.user}" is not uid[:gid] (numbers only)`);
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : p.user?.gid ?? 0 };
+  }
+  if (a.additionalGids?.length) p.user = { ...p.user, additionalGids: a.additionalGids };
+  if (a.caps?.length) {
+    const c = (p.capabilities ??= {});
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient', 'inheritable'] as const)
+      c[set] = [...new Set([...(c[set] ?? []), ...a.caps])];
+  }
+  if (a.noNewPrivs) p.noNewPrivileges = true;
+  if (a.apparmor) p.apparmorProfile = a.apparmor;
+  if (a.processLabel) p.selinuxLabel = a.processLabel;
+  return p;
+}
+
+/** The namespaces to enter: the container's, less those we already share. */
+function namespacePaths(pid: number, types: string[]): [number, string][] {
+  const out: [number, string][] = [];
+  for (const t of types) {
+    const ns = NAMESPACES[t];
+    const path = `/proc/${pid}/ns/${ns.proc}`;
+    const theirs = statSync(path);
+    const ours = statSync(`/proc/self/ns/${ns.proc}`);
+    if (theirs.ino !== ours.ino || theirs.dev !== ours.dev) out.push([ns.flag, path]);
+  }
+  return out;
+}
+
+export function exec(g: Globals, a: ExecArgs): number {
+  const store = new Store(g.root);
+  const rec = store.read(a.id);
+  const status = statusOf(store, rec);
+  if (status === 'stopped') throw new CorralError('cannot exec in a stopped container');
+  if (status === 'paused' && !a.ignorePaused) throw new CorralError('cannot exec in a paused container (use --ignore-paused to override)');
+  const proc = processFor(rec.process, a);
+  if (proc.terminal) throw new CorralError('exec: terminals (--tty / process.terminal) are not supported by corral yet');
+  if (proc.apparmorProfile) throw new CorralError('exec: apparmorProfile: AppArmor is not enabled on this host');
+  if (proc.selinuxLabel) throw new CorralError('exec: selinuxLabel: SELinux is not enabled on this host');
+  const listenFds = Number(process.env.LISTEN_FDS) > 0 ? Number(process.env.LISTEN_FDS) : 0;
+  if (listenFds) proc.env = mergeEnv(proc.env ?? [], [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1']);
+  const passFds = listenFds + (a.preserveFds ?? 0);
+
+  const plan = new Plan().add('mode', 'exec');
+  const types = rec.namespaces.map((n) => n.type);
+  for (const [flag, path] of namespacePaths(rec.pid, types)) plan.add('setns', flag, path);
+  for (const f of procsFiles(rec.cgroups)) plan.add('cgroup', f);
+  if (passFds) plan.add('preservefds', passFds);
+  if (rec.seccomp) addSeccomp(plan, rec.seccomp);
+  if (proc.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
+  addProcess(plan, proc);
+
+  // Not detached: the process outlives corral-init and is handed to us to wait for.
+  if (!a.detach) addon().setSubreaper();
+  const helper = Helper.start('exec', passFds);
+  let pid: number;
+  try {
+    helper.send(plan.encode());
+    pid = Number(helper.expect('pid'));
+    helper.expect('ready');
+  } finally {
+    helper.wait();
+    helper.close();
+  }
+  if (a.pidFile) writePidFile(a.pidFile, pid);
+  if (a.detach) return 0;
+  const r = addon().wait(pid, true);
+  return r.signal ? 128 + r.signal : r.status ?? 0;
+}
