@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { CorralError } from '../cli/errors';
 import { isSameProcess, readStat } from '../linux/procfs';
-import type { Hooks, OciState, Resources } from '../spec/types';
+import type { Hooks, OciState, Process, Resources, Seccomp } from '../spec/types';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -37,7 +37,9 @@ export interface ContainerRecord {
   /** The container shares a mount namespace with the host: its mounts must be undone on delete. */
   hostMountNs: boolean;
   /** The process spec from config.json, for exec defaults. */
-  process?: unknown;
+  process?: Process;
+  /** The container's seccomp profile: exec'd processes get it too. */
+  seccomp?: Seccomp;
 }
 
 const ID_RE = /^[\w+\-.]+$/;
