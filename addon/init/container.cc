@@ -18,6 +18,7 @@
 
 #include "fs.h"
 #include "process.h"
+#include "terminal.h"
 #include "util.h"
 
 #ifndef PROC_SUPER_MAGIC
@@ -283,6 +284,7 @@ void container_main(const Plan *p, int sock) {
     resolve_exec(p, path, sizeof(path));
     prepare_env(p);
   }
+  if (p->terminal) setup_terminal(p, true);
 
   say(sock, "ready");
   sync_expect(sock, "commit");

@@ -20,6 +20,7 @@
 #include "container.h"
 #include "process.h"
 #include "seal.h"
+#include "terminal.h"
 #include "util.h"
 
 static Plan g_plan;
@@ -127,6 +128,7 @@ static int mode_create(int node) {
   const char *err = plan_parse(&g_plan, buf, len);
   if (!err && g_plan.seccomp.enabled) err = seccomp_compile(&g_plan.seccomp);
   if (err) die_msg(err, nullptr);
+  console_connect(&g_plan);  // in our own mount namespace, where the socket path means something
   Plan *p = &g_plan;
   // Joined before the clone, so the init is born inside (and its cgroup namespace is rooted there).
   join_cgroups(p->cgroups, p->ncgroups);
@@ -198,6 +200,7 @@ static int mode_exec(int node) {
   const char *err = plan_parse(&g_plan, buf, len);
   if (!err && g_plan.seccomp.enabled) err = seccomp_compile(&g_plan.seccomp);
   if (err) die_msg(err, nullptr);
+  console_connect(&g_plan);  // in our own mount namespace, where the socket path means something
   Plan *p = &g_plan;
   g_report_fd = node;
   join_cgroups(p->cgroups, p->ncgroups);
@@ -217,6 +220,7 @@ static int mode_exec(int node) {
     char path[4096];
     resolve_exec(p, path, sizeof(path));
     prepare_env(p);
+    if (p->terminal) setup_terminal(p, false);
     exec_process(p, path);  // success closes sp[1] (CLOEXEC)
   }
   close(sp[1]);

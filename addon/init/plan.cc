@@ -28,7 +28,8 @@ const Tag kTags[] = {
     {"readonly", 1}, {"sysctl", 2},     {"rlimit", 3},     {"user", 3},     {"gid", 1},
     {"caps", 5},     {"cwd", 1},        {"arg", 1},        {"env", 1},      {"fifo", 1},
     {"preservefds", 1}, {"seccomp", 2},  {"seccomp-arch", 1}, {"seccomp-flags", 1},
-    {"seccomp-rule", 4}, {"keyring", 1},   {"personality", 1}, {"ioprio", 1},   {"sched", 7},
+    {"seccomp-rule", 4}, {"terminal", 1},  {"console-path", 1}, {"console-fd", 1}, {"console-size", 2},
+    {"keyring", 1},   {"personality", 1}, {"ioprio", 1},   {"sched", 7},
 };
 
 }  // namespace
@@ -38,6 +39,7 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
   p->umask = -1;
   p->personality = -1;
   p->ioprio = -1;
+  p->console_fd = -1;
   const char *tag;
   while ((tag = r.next())) {
     int nf = -1;
@@ -104,6 +106,13 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
     else if (IS("fifo")) p->fifo = f[0];
     else if (IS("preservefds")) p->preserve_fds = (int)parse_ll(f[0]);
     else if (IS("keyring")) p->keyring = f[0];
+    else if (IS("terminal")) p->terminal = true;
+    else if (IS("console-path")) p->console_path = f[0];
+    else if (IS("console-fd")) p->console_fd = (int)parse_ll(f[0]);
+    else if (IS("console-size")) {
+      p->console_rows = (unsigned)parse_ull(f[0]);
+      p->console_cols = (unsigned)parse_ull(f[1]);
+    }
     else if (IS("personality")) p->personality = (long)parse_ll(f[0]);
     else if (IS("ioprio")) p->ioprio = (int)parse_ll(f[0]);
     else if (IS("sched")) {
@@ -132,5 +141,6 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
   for (int i = 0; i < p->njoins; i++) p->joins_user |= p->joins[i].type == 0x10000000 /* CLONE_NEWUSER */;
   p->new_net = p->cloneflags & 0x40000000 /* CLONE_NEWNET */;
   if (!p->mode) return "plan: no mode";
+  if (p->terminal && !p->console_path && p->console_fd < 0) return "plan: a terminal needs a console socket";
   return nullptr;
 }

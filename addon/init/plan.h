@@ -55,6 +55,10 @@ struct Plan {
   const char *envp[kMaxItems + 1]; int nenvp;
   const char *fifo;
   int preserve_fds;
+  const char *console_path;       // console socket to connect to (process.terminal)
+  int console_fd;                 // ... or already connected: inherited fd
+  bool terminal;
+  unsigned console_rows, console_cols;
   const char *keyring;            // session keyring name to join (unless --no-new-keyring)
   long personality;               // -1: leave as is
   int ioprio;                     // -1: leave as is; else the ioprio_set(2) value

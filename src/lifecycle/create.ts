@@ -46,7 +46,6 @@ export function create(g: Globals, a: CreateArgs): Created {
   const config = loadConfig(bundle);
   if (config.process?.terminal && !a.consoleSocket)
     throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
-  if (config.process?.terminal) throw new CorralError('/process/terminal: terminals are not supported by corral yet');
   if (config.process?.apparmorProfile) throw new CorralError('/process/apparmorProfile: AppArmor is not enabled on this host');
   if (config.process?.selinuxLabel || config.linux?.mountLabel)
     throw new CorralError(`${config.process?.selinuxLabel ? '/process/selinuxLabel' : '/linux/mountLabel'}: SELinux is not enabled on this host`);
@@ -86,6 +85,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       fifo,
       noPivot: !!a.noPivot,
       noNewKeyring: !!a.noNewKeyring,
+      consoleSocket: a.consoleSocket ? resolve(a.consoleSocket) : undefined,
       preserveFds: passFds,
       cgroupProcs: procsFiles(cgroups),
       cgroupHome: homeProcsFiles(),

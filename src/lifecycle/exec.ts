@@ -3,13 +3,14 @@
 // forks into its pid namespace, applies the process's identity, caps and seccomp,
 // and execs. Without --detach we wait and exit with the process's status.
 import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CorralError, fsError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
 import { procsFiles } from '../linux/cgroups/manager';
 import { Helper } from '../linux/helper';
 import { NAMESPACES } from '../linux/namespaces';
-import { Plan, addProcess } from '../linux/plan';
+import { Plan, addProcess, addTerminal } from '../linux/plan';
 import { addSeccomp } from '../linux/seccomp';
 import { configProblems } from '../spec/validate';
 import type { Process } from '../spec/types';
@@ -107,7 +108,6 @@ export function exec(g: Globals, a: ExecArgs): number {
   if (status === 'stopped') throw new CorralError('cannot exec in a stopped container');
   if (status === 'paused' && !a.ignorePaused) throw new CorralError('cannot exec in a paused container (use --ignore-paused to override)');
   const proc = processFor(rec.process, a);
-  if (proc.terminal) throw new CorralError('exec: terminals (--tty / process.terminal) are not supported by corral yet');
   if (proc.apparmorProfile) throw new CorralError('exec: apparmorProfile: AppArmor is not enabled on this host');
   if (proc.selinuxLabel) throw new CorralError('exec: selinuxLabel: SELinux is not enabled on this host');
   const listenFds = Number(process.env.LISTEN_FDS) > 0 ? Number(process.env.LISTEN_FDS) : 0;
@@ -122,6 +122,7 @@ export function exec(g: Globals, a: ExecArgs): number {
   if (rec.seccomp) addSeccomp(plan, rec.seccomp);
   if (proc.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
   addProcess(plan, proc);
+  if (proc.terminal) addTerminal(plan, proc, a.consoleSocket ? resolve(a.consoleSocket) : undefined);
 
   // Not detached: the process outlives corral-init and is handed to us to wait for.
   if (!a.detach) addon().setSubreaper();

@@ -62,6 +62,8 @@ export interface CreateOptions {
   cgroupHome: string[];
   cleanup: { cgroups: string[]; files: string[]; dir: string };
   id: string;
+  /** Where the pty master goes when process.terminal is set. */
+  consoleSocket?: string;
   /** runc's --no-new-keyring: otherwise the container gets its own session keyring. */
   noNewKeyring?: boolean;
 }
@@ -115,6 +117,13 @@ const SCHED_FLAGS: Record<string, number> = {
   SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 };
 const PERSONALITIES: Record<string, number> = { LINUX: 0, LINUX32: 0x0008 };
+
+/** process.terminal: the pty is made in the process, its master sent to the console socket. */
+export function addTerminal(plan: Plan, proc: Process, consoleSocket: string | undefined): void {
+  if (!consoleSocket) throw new CorralError('/process/terminal: a terminal needs --console-socket');
+  plan.add('terminal', 1).add('console-path', consoleSocket);
+  if (proc.consoleSize) plan.add('console-size', proc.consoleSize.height, proc.consoleSize.width);
+}
 
 const CGROUP_MOUNT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
@@ -238,5 +247,6 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   if (linux.seccomp) addSeccomp(plan, linux.seccomp);
   // Without a process the init only waits for start, then exits (see lifecycle/start.ts).
   if (proc) addProcess(plan, proc);
+  if (proc?.terminal) addTerminal(plan, proc, o.consoleSocket);
   return plan;
 }
