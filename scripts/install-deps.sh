@@ -2,8 +2,10 @@
 # Installs what a fresh Debian 12 machine lacks to build and test corral.
 # Idempotent: apt runs only when a package is missing.
 set -eu
+# runc only as a control in tests and bench; podman/conmon and containerd are the real
+# callers the integration tests drive.
 pkgs="build-essential cmake pkg-config busybox-static libseccomp-dev golang-github-opencontainers-specs-dev
-iproute2 file runc"
+iproute2 file python3 runc podman conmon slirp4netns uidmap containerd"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -15,12 +15,25 @@
 
 #include "util.h"
 
+static const char *const kRlimitNames[] = {
+    "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
+    "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+
 void apply_rlimits(const Plan *p) {
   for (int i = 0; i < p->nrlimits; i++) {
-    struct rlimit rl = {(rlim_t)p->rlimits[i].soft, (rlim_t)p->rlimits[i].hard};
-    if (setrlimit(p->rlimits[i].resource, &rl) < 0) {
-      Buf b; buf_reset(&b); buf_num(&b, p->rlimits[i].resource);
-      die_errno("setrlimit", buf_cstr(&b), errno);
+    const Rlimit &r = p->rlimits[i];
+    struct rlimit rl = {(rlim_t)r.soft, (rlim_t)r.hard};
+    if (setrlimit(r.resource, &rl) < 0) {
+      int e = errno;
+      Buf b; buf_reset(&b);
+      buf_str(&b, r.resource >= 0 && r.resource < 16 ? kRlimitNames[r.resource] : "?");
+      buf_str(&b, " (soft ");
+      buf_num(&b, (long long)r.soft);
+      buf_str(&b, ", hard ");
+      buf_num(&b, (long long)r.hard);
+      buf_str(&b, e == EPERM ? "; raising a hard limit needs CAP_SYS_RESOURCE)" : ")");
+      die_errno("setrlimit", buf_cstr(&b), e);
     }
   }
 }
