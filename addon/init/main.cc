@@ -122,14 +122,19 @@ static pid_t clone_child(unsigned long flags) {
   return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 }
 
-static int mode_create(int node) {
+// Reads, parses and prepares the plan: everything that may allocate happens here.
+static Plan *load_plan(int node) {
   unsigned len;
   char *buf = read_plan(node, &len);
   const char *err = plan_parse(&g_plan, buf, len);
   if (!err && g_plan.seccomp.enabled) err = seccomp_compile(&g_plan.seccomp);
   if (err) die_msg(err, nullptr);
   console_connect(&g_plan);  // in our own mount namespace, where the socket path means something
-  Plan *p = &g_plan;
+  return &g_plan;
+}
+
+static int mode_create(int node) {
+  Plan *p = load_plan(node);
   // Joined before the clone, so the init is born inside (and its cgroup namespace is rooted there).
   join_cgroups(p->cgroups, p->ncgroups);
   int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -195,13 +200,7 @@ static int mode_create(int node) {
 }
 
 static int mode_exec(int node) {
-  unsigned len;
-  char *buf = read_plan(node, &len);
-  const char *err = plan_parse(&g_plan, buf, len);
-  if (!err && g_plan.seccomp.enabled) err = seccomp_compile(&g_plan.seccomp);
-  if (err) die_msg(err, nullptr);
-  console_connect(&g_plan);  // in our own mount namespace, where the socket path means something
-  Plan *p = &g_plan;
+  Plan *p = load_plan(node);
   g_report_fd = node;
   join_cgroups(p->cgroups, p->ncgroups);
   join_namespaces(p);

@@ -1,8 +1,9 @@
 import type { CommandMain } from '../cli/main';
-import { create } from '../lifecycle/create';
+import { create, type CreateArgs } from '../lifecycle/create';
 
-export const main: CommandMain = (g, o, [id]) => {
-  create(g, {
+/** create's flags (shared with run) as create() takes them. */
+export function createArgs(o: Record<string, unknown>, id: string): CreateArgs {
+  return {
     id,
     bundle: o.bundle as string | undefined,
     pidFile: o['pid-file'] as string | undefined,
@@ -10,6 +11,10 @@ export const main: CommandMain = (g, o, [id]) => {
     noPivot: !!o['no-pivot'],
     noNewKeyring: !!o['no-new-keyring'],
     preserveFds: o['preserve-fds'] as number,
-  });
+  };
+}
+
+export const main: CommandMain = (g, o, [id]) => {
+  create(g, createArgs(o, id));
   return 0;
 };

@@ -3,6 +3,7 @@
 import type { CommandMain } from '../cli/main';
 import { addon } from '../linux/addon';
 import { create } from '../lifecycle/create';
+import { createArgs } from './create';
 import { destroy } from '../lifecycle/destroy';
 import { start } from '../lifecycle/start';
 import { Store } from '../state/store';
@@ -13,15 +14,7 @@ export const main: CommandMain = async (g, o, [id]) => {
   // us, so we can wait for it and forward the signals we receive.
   if (!detach) addon().setSubreaper();
   const store = new Store(g.root);
-  const { record } = create(g, {
-    id,
-    bundle: o.bundle as string | undefined,
-    pidFile: o['pid-file'] as string | undefined,
-    consoleSocket: o['console-socket'] as string | undefined,
-    noPivot: !!o['no-pivot'],
-    noNewKeyring: !!o['no-new-keyring'],
-    preserveFds: o['preserve-fds'] as number,
-  });
+  const { record } = create(g, createArgs(o, id));
   try {
     start(store, id);
   } catch (e) {
