@@ -1,6 +1,6 @@
 #!/bin/sh
 # Makes an OCI bundle with a busybox rootfs from Debian's busybox-static:
-#   bundles/make-busybox.sh DIR   ->  DIR/rootfs, DIR/config.json
+#   bundles/make-busybox.sh DIR [--rootfs-only]   ->  DIR/rootfs, DIR/config.json
 set -eu
 dir=${1:?usage: make-busybox.sh DIR}
 # Debian's busybox-static installs a statically linked /bin/busybox.
@@ -21,5 +21,5 @@ chmod 1777 "$rootfs/tmp"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nuser:x:1000:1000:user:/home:/bin/sh\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\nuser:x:1000:\n' >"$rootfs/etc/group"
 echo busybox >"$rootfs/etc/hostname"
-cp "$(dirname "$0")/busybox-config.json" "$dir/config.json"
+[ "${2:-}" = --rootfs-only ] || cp "$(dirname "$0")/busybox-config.json" "$dir/config.json"
 echo "make-busybox: bundle in $dir"

@@ -1,7 +1,7 @@
 // corral's entry point. Kept small: it parses with yargs-parser and loads only the
 // bundle of the command it runs (dist/cmd-<name>.js); yargs is loaded for help.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import parser from 'yargs-parser';
 import { CorralError, isCorralError } from './errors';
 import type { Globals } from './globals';
@@ -83,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
   const g = parse(argv, GLOBAL_FLAGS, true);
   const fmt = g.opts['log-format'];
   if (fmt !== 'text' && fmt !== 'json') throw new UsageError(`invalid log format: ${String(fmt)} (one of: text, json)`);
-  configureLog(g.opts.log as string | undefined, fmt, !!g.opts.debug);
+  configureLog(g.opts.log ? resolve(g.opts.log as string) : undefined, fmt, !!g.opts.debug);
   if (g.opts.version) {
     const { out } = await import('./log');
     out(`corral version ${VERSION}\nspec: 1.3.0\nnode: ${process.version}\n`);
@@ -103,8 +103,8 @@ async function main(argv: string[]): Promise<number> {
   if (c.args.length > spec.maxArgs)
     throw new UsageError(`corral: "${name}" requires a maximum of ${spec.maxArgs} argument(s)`, name);
   const globals: Globals = {
-    root: g.opts.root as string,
-    log: g.opts.log as string | undefined,
+    root: resolve(g.opts.root as string), // absolute: create changes into the bundle directory
+    log: g.opts.log ? resolve(g.opts.log as string) : undefined,
     logFormat: fmt,
     debug: !!g.opts.debug,
     systemdCgroup: !!g.opts['systemd-cgroup'],

@@ -43,6 +43,9 @@ export interface Created {
 export function create(g: Globals, a: CreateArgs): Created {
   const store = new Store(g.root);
   const bundle = resolve(a.bundle ?? '.');
+  // Paths given on the command line are the caller's: resolve them before chdir.
+  const pidFile = a.pidFile ? resolve(a.pidFile) : undefined;
+  const consoleSocket = a.consoleSocket ? resolve(a.consoleSocket) : undefined;
   const config = loadConfig(bundle);
   if (config.process?.terminal && !a.consoleSocket)
     throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
@@ -62,13 +65,15 @@ export function create(g: Globals, a: CreateArgs): Created {
     config.process.env = [...(config.process.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
   }
   const passFds = listenFds + (a.preserveFds ?? 0);
+  // As runc: relative paths in the config (mount options such as overlay's lowerdir,
+  // hooks) are taken from the bundle directory.
+  process.chdir(bundle);
   const dir = store.claim(a.id);
   const fifo = join(dir, 'exec.fifo');
   let cgroups: CgroupRecord | undefined;
   let helper: Helper | undefined;
   let pid = 0;
   let hooksRan = false;
-  const pidFile = a.pidFile ? resolve(a.pidFile) : undefined;
   const state = (status: OciState['status']): OciState => ({
     ociVersion: OCI_VERSION, id: a.id, status, pid, bundle,
     ...(config.annotations && Object.keys(config.annotations).length ? { annotations: config.annotations } : {}),
@@ -85,7 +90,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       fifo,
       noPivot: !!a.noPivot,
       noNewKeyring: !!a.noNewKeyring,
-      consoleSocket: a.consoleSocket ? resolve(a.consoleSocket) : undefined,
+      consoleSocket,
       preserveFds: passFds,
       cgroupProcs: procsFiles(cgroups),
       cgroupHome: homeProcsFiles(),
