@@ -28,7 +28,7 @@ const Tag kTags[] = {
     {"readonly", 1}, {"sysctl", 2},     {"rlimit", 3},     {"user", 3},     {"gid", 1},
     {"caps", 5},     {"cwd", 1},        {"arg", 1},        {"env", 1},      {"fifo", 1},
     {"preservefds", 1}, {"seccomp", 2},  {"seccomp-arch", 1}, {"seccomp-flags", 1},
-    {"seccomp-rule", 4}, {"terminal", 1},  {"console-path", 1}, {"console-fd", 1}, {"console-size", 2},
+    {"seccomp-rule", 4}, {"seccomp-listener", 2}, {"terminal", 1},  {"console-path", 1}, {"console-fd", 1}, {"console-size", 2},
     {"keyring", 1},   {"personality", 1}, {"ioprio", 1},   {"sched", 7},
 };
 
@@ -131,6 +131,7 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
       p->seccomp.default_errno = (unsigned)parse_ull(f[1]);
     } else if (IS("seccomp-arch")) ADD(p->seccomp.archs, p->seccomp.narchs, f[0]);
     else if (IS("seccomp-flags")) p->seccomp.flags = (unsigned)parse_ull(f[0]);
+    else if (IS("seccomp-listener")) p->seccomp.listener_path = f[0], p->seccomp.listener_state = f[1];
     else if (IS("seccomp-rule"))
       ADD(p->seccomp.rules, p->seccomp.nrules, (SeccompRule{f[0], (unsigned)parse_ull(f[1]), f[2], f[3]}));
 #undef IS

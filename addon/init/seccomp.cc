@@ -1,16 +1,27 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "util.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+constexpr unsigned kFlagTsync = 1, kFlagNewListener = 8, kFlagTsyncEsrch = 16, kFlagWaitKillableRecv = 32;
 
 static bool action_of(const char *name, unsigned errno_ret, uint32_t *out) {
   if (streq(name, "SCMP_ACT_KILL") || streq(name, "SCMP_ACT_KILL_THREAD")) *out = SCMP_ACT_KILL_THREAD;
@@ -20,6 +31,7 @@ static bool action_of(const char *name, unsigned errno_ret, uint32_t *out) {
   else if (streq(name, "SCMP_ACT_TRACE")) *out = SCMP_ACT_TRACE(errno_ret);
   else if (streq(name, "SCMP_ACT_ALLOW")) *out = SCMP_ACT_ALLOW;
   else if (streq(name, "SCMP_ACT_LOG")) *out = SCMP_ACT_LOG;
+  else if (streq(name, "SCMP_ACT_NOTIFY")) *out = SCMP_ACT_NOTIFY;
   else return false;
   return true;
 }
@@ -67,6 +79,52 @@ static const char *fail(scmp_filter_ctx ctx, const char *msg) {
   return msg;
 }
 
+static const char *errno_msg(const char *what, const char *arg, int err) {
+  static Buf b;
+  buf_reset(&b);
+  buf_str(&b, what);
+  if (arg) { buf_char(&b, ' '); buf_str(&b, arg); }
+  buf_str(&b, ": ");
+  const char *desc = strerrordesc_np(err);
+  buf_str(&b, desc ? desc : "unknown error");
+  return buf_cstr(&b);
+}
+
+// The agent's socket, connected now: in the runtime's mount (and network, for an
+// abstract "@name") namespace and with the runtime's credentials, as runc does.
+static const char *connect_listener(Seccomp *s) {
+  const char *path = s->listener_path;
+  if (!path || !*path) return "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath";
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  size_t len = cstrlen(path);
+  if (len >= sizeof(addr.sun_path)) return errno_msg("seccomp: listenerPath", path, ENAMETOOLONG);
+  memcpy(addr.sun_path, path, len);
+  socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+  if (path[0] == '@') addr.sun_path[0] = 0, alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return errno_msg("seccomp: socket", nullptr, errno);
+  int r;
+  do r = connect(sock, (struct sockaddr *)&addr, alen); while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    int e = errno;
+    close(sock);
+    return errno_msg("seccomp: cannot connect to the seccomp agent at", path, e);
+  }
+  s->listener_sock = sock;
+  // The pid the agent is told is the one the runtime sees: read in this /proc.
+  int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct statfs sf;
+  if (proc < 0 || fstatfs(proc, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) return "seccomp: /proc is not procfs";
+  s->host_proc = proc;
+  unsigned pids = 0, n = 0;
+  for (const char *c = s->listener_state; *c; c++, n++) pids += *c == '\x01';
+  s->msg_cap = n + (pids + 1) * 24 + 1;
+  s->msg = (char *)malloc(s->msg_cap);
+  if (!s->msg) return "seccomp: out of memory";
+  return nullptr;
+}
+
 const char *seccomp_compile(Seccomp *s) {
   uint32_t def;
   if (!action_of(s->default_action, s->default_errno, &def)) return "seccomp: unknown defaultAction";
@@ -84,6 +142,7 @@ const char *seccomp_compile(Seccomp *s) {
     SeccompRule *r = &s->rules[i];
     uint32_t act;
     if (!action_of(r->action, r->errno_ret, &act)) return fail(ctx, "seccomp: unknown action");
+    if (act == SCMP_ACT_NOTIFY) s->notify = true;
     if (act == def) continue;  // libseccomp refuses rules that repeat the default
     int nr = seccomp_syscall_resolve_name(r->name);
     if (nr == __NR_SCMP_ERROR) continue;  // unknown to this kernel/libseccomp: skipped, as runc does
@@ -109,6 +168,16 @@ const char *seccomp_compile(Seccomp *s) {
       return fail(ctx, buf_cstr(&b));
     }
   }
+  if (def == SCMP_ACT_NOTIFY) s->notify = true;
+  if (s->notify) {
+    // TSYNC and a listener together need TSYNC_ESRCH (the helper is single-threaded).
+    s->flags |= kFlagNewListener | ((s->flags & kFlagTsync) ? kFlagTsyncEsrch : 0);
+    const char *e = connect_listener(s);
+    if (e) return fail(ctx, e);
+  } else {
+    // It changes how a listener waits; without one the kernel refuses it (EINVAL).
+    s->flags &= ~kFlagWaitKillableRecv;
+  }
   int mfd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
   if (mfd < 0) return fail(ctx, "seccomp: memfd_create failed");
   if (seccomp_export_bpf(ctx, mfd) < 0) return fail(ctx, "seccomp: cannot export the filter");
@@ -122,9 +191,46 @@ const char *seccomp_compile(Seccomp *s) {
   return nullptr;
 }
 
+// Sends the state (with the listener fd, first call only) and closes the connection.
+static void hand_over(const Seccomp *s, int listener) {
+  char pid[24];
+  ssize_t pl = readlinkat(s->host_proc, "self", pid, sizeof(pid));
+  if (pl <= 0 || pl >= (ssize_t)sizeof(pid)) die_errno("seccomp: read own pid", nullptr, pl < 0 ? errno : EIO);
+  unsigned n = 0;
+  for (const char *c = s->listener_state; *c && n + 24 < s->msg_cap; c++) {
+    if (*c != '\x01') { s->msg[n++] = *c; continue; }
+    for (ssize_t i = 0; i < pl; i++) s->msg[n++] = pid[i];
+  }
+  struct iovec iov = {s->msg, n};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr m = {};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof(control);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &listener, sizeof(int));
+  unsigned off = 0;
+  while (off < n) {
+    ssize_t r = off == 0 ? sendmsg(s->listener_sock, &m, MSG_NOSIGNAL) : send(s->listener_sock, s->msg + off, n - off, MSG_NOSIGNAL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) die_errno("seccomp: send the listener fd to the seccomp agent at", s->listener_path, r < 0 ? errno : EIO);
+    off += (unsigned)r;
+  }
+  close(listener);
+  close(s->listener_sock);
+  close(s->host_proc);
+}
+
 int seccomp_load_bpf(const Seccomp *s) {
   struct sock_fprog prog;
   prog.len = (unsigned short)(s->bpf_len / sizeof(struct sock_filter));
   prog.filter = (struct sock_filter *)s->bpf;
-  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->flags, &prog);
+  int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->flags, &prog);
+  if (r < 0 || !s->notify) return r < 0 ? r : 0;
+  hand_over(s, r);
+  return 0;
 }

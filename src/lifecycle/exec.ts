@@ -119,7 +119,7 @@ export function exec(g: Globals, a: ExecArgs): number {
   for (const [flag, path] of namespacePaths(rec.pid, types)) plan.add('setns', flag, path);
   for (const f of procsFiles(rec.cgroups)) plan.add('cgroup', f);
   if (passFds) plan.add('preservefds', passFds);
-  if (rec.seccomp) addSeccomp(plan, rec.seccomp);
+  if (rec.seccomp) addSeccomp(plan, rec.seccomp, '/linux/seccomp', { id: rec.id, bundle: rec.bundle, annotations: rec.annotations, initPid: rec.pid });
   if (proc.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
   addProcess(plan, proc);
   if (proc.terminal) addTerminal(plan, proc, a.consoleSocket ? resolve(a.consoleSocket) : undefined);

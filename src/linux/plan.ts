@@ -244,7 +244,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   for (const key of ['intelRdt', 'memoryPolicy', 'netDevices'] as const)
     if (linux[key] !== undefined) throw new CorralError(`/linux/${key}: is not supported by corral`);
   plan.add('fifo', o.fifo);
-  if (linux.seccomp) addSeccomp(plan, linux.seccomp);
+  if (linux.seccomp) addSeccomp(plan, linux.seccomp, '/linux/seccomp', { id: o.id, bundle: o.bundle, annotations: config.annotations });
   // Without a process the init only waits for start, then exits (see lifecycle/start.ts).
   if (proc) addProcess(plan, proc);
   if (proc?.terminal) addTerminal(plan, proc, o.consoleSocket);
