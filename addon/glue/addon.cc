@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -154,7 +155,17 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// eventfd(initval) -> fd, blocking, close-on-exec: cgroup v1's cgroup.event_control
+// signals OOMs (and the cgroup's removal) through it; Node reads it with fs.read.
+Napi::Value Eventfd(const Napi::CallbackInfo &info) {
+  unsigned int init = info.Length() > 0 ? info[0].As<Napi::Number>().Uint32Value() : 0;
+  int fd = eventfd(init, EFD_CLOEXEC);
+  if (fd < 0) throw ErrnoError(info.Env(), "eventfd", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("eventfd", Napi::Function::New(env, Eventfd));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));

@@ -11,6 +11,8 @@ export interface Addon {
   setSubreaper(): void;
   umount(path: string, flags: number): void;
   mkfifo(path: string, mode: number): void;
+  /** eventfd(2), close-on-exec and blocking: for cgroup v1 event notifications. */
+  eventfd(initval: number): number;
 }
 
 let loaded: Addon | undefined;

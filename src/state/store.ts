@@ -148,7 +148,7 @@ export type Status = OciState['status'];
 
 export function statusOf(store: Store, rec: ContainerRecord): Status {
   if (!isSameProcess(rec.pid, rec.pidStartTime)) return 'stopped';
-  if (fs.existsSync(store.fifo(rec.id))) return 'created';
+  // Paused before created, as runc: a created container can be paused too.
   if (rec.cgroups.freezer) {
     try {
       const f = fs.readFileSync(rec.cgroups.freezer, 'utf8').trim();
@@ -157,6 +157,7 @@ export function statusOf(store: Store, rec: ContainerRecord): Status {
       // no freezer state: not paused
     }
   }
+  if (fs.existsSync(store.fifo(rec.id))) return 'created';
   return 'running';
 }
 

@@ -1,0 +1,21 @@
+// pause: freeze every process of the container (v1 freezer or v2 cgroup.freeze) and
+// return once the kernel says they are frozen.
+import type { CommandMain } from '../cli/main';
+import { CorralError } from '../cli/errors';
+import { freeze } from '../linux/cgroups/freezer';
+import { Store, statusOf } from '../state/store';
+
+export const main: CommandMain = (g, _o, [id]) => {
+  const store = new Store(g.root);
+  store.read(id);
+  const unlock = store.lock(id);
+  try {
+    const rec = store.read(id);
+    const status = statusOf(store, rec);
+    if (status !== 'running' && status !== 'created') throw new CorralError('container not running');
+    freeze(rec.cgroups);
+  } finally {
+    unlock();
+  }
+  return 0;
+};

@@ -1,0 +1,19 @@
+// resume: thaw a paused container.
+import type { CommandMain } from '../cli/main';
+import { CorralError } from '../cli/errors';
+import { thaw } from '../linux/cgroups/freezer';
+import { Store, statusOf } from '../state/store';
+
+export const main: CommandMain = (g, _o, [id]) => {
+  const store = new Store(g.root);
+  store.read(id);
+  const unlock = store.lock(id);
+  try {
+    const rec = store.read(id);
+    if (statusOf(store, rec) !== 'paused') throw new CorralError('container not paused');
+    thaw(rec.cgroups);
+  } finally {
+    unlock();
+  }
+  return 0;
+};

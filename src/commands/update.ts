@@ -1,0 +1,114 @@
+// update: change a live container's resources, from runc's flags or from a
+// linux.resources JSON document (--resources FILE, or - for stdin as containerd sends
+// it). What is given is written; what is not given stays. The container record keeps
+// the resources as they now are.
+import { readFileSync } from 'node:fs';
+import type { CommandMain } from '../cli/main';
+import { CorralError } from '../cli/errors';
+import { applyResources } from '../linux/cgroups/manager';
+import { configProblems } from '../spec/validate';
+import type { Resources } from '../spec/types';
+import { Store, statusOf } from '../state/store';
+
+/** docker's units.RAMInBytes: "512m", "1.5g", "100KiB", "1024" (bytes), powers of 1024. */
+export function ramInBytes(s: string): number {
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
+  if (!m) throw new Error(`invalid size: '${s}'`);
+  const mul = m[2] ? 1024 ** ('kmgtp'.indexOf(m[2].toLowerCase()) + 1) : 1;
+  return Math.floor(parseFloat(m[1]) * mul);
+}
+
+function flagValue(o: Record<string, unknown>, name: string, parse: (s: string) => number): number | undefined {
+  const v = o[name];
+  if (v === undefined) return undefined;
+  try {
+    return parse(String(v));
+  } catch (e) {
+    throw new CorralError(`invalid value for ${name}: ${(e as Error).message}`);
+  }
+}
+
+const uint = (s: string) => {
+  if (!/^\d+$/.test(s)) throw new Error(`${JSON.stringify(s)} is not an unsigned integer`);
+  return Number(s);
+};
+const int = (s: string) => {
+  if (!/^-?\d+$/.test(s)) throw new Error(`${JSON.stringify(s)} is not an integer`);
+  return Number(s);
+};
+const memory = (s: string) => (s === '-1' ? -1 : ramInBytes(s));
+
+/** The resources runc's update flags stand for. */
+export function resourcesFromFlags(o: Record<string, unknown>): Resources {
+  const r: Resources = {};
+  const set = <K extends 'cpu' | 'memory'>(k: K, field: string, v: number | string | undefined) => {
+    if (v === undefined) return;
+    const obj = (r[k] ??= {}) as Record<string, unknown>;
+    obj[field] = v;
+  };
+  set('cpu', 'period', flagValue(o, 'cpu-period', uint));
+  set('cpu', 'quota', flagValue(o, 'cpu-quota', int));
+  set('cpu', 'burst', flagValue(o, 'cpu-burst', uint));
+  set('cpu', 'shares', flagValue(o, 'cpu-share', uint));
+  set('cpu', 'realtimePeriod', flagValue(o, 'cpu-rt-period', uint));
+  set('cpu', 'realtimeRuntime', flagValue(o, 'cpu-rt-runtime', int));
+  if (o['cpuset-cpus'] !== undefined) set('cpu', 'cpus', String(o['cpuset-cpus']));
+  if (o['cpuset-mems'] !== undefined) set('cpu', 'mems', String(o['cpuset-mems']));
+  set('memory', 'limit', flagValue(o, 'memory', memory));
+  set('memory', 'reservation', flagValue(o, 'memory-reservation', memory));
+  set('memory', 'swap', flagValue(o, 'memory-swap', memory));
+  if (o['pids-limit'] !== undefined) r.pids = { limit: Number(o['pids-limit']) };
+  if (o['blkio-weight'] !== undefined) r.blockIO = { weight: Number(o['blkio-weight']) };
+  return r;
+}
+
+function readResources(from: string): Resources {
+  let text: string;
+  try {
+    text = readFileSync(from === '-' ? 0 : from, 'utf8');
+  } catch (e) {
+    throw new CorralError(`--resources: cannot read ${from === '-' ? 'standard input' : from}: ${(e as Error).message}`);
+  }
+  let r: unknown;
+  try {
+    r = JSON.parse(text);
+  } catch (e) {
+    throw new CorralError(`--resources: not JSON: ${(e as Error).message}`);
+  }
+  // The schema of linux.resources, with errors naming /linux/resources/... fields.
+  const problems = configProblems({ ociVersion: '1.3.0', linux: { resources: r } });
+  if (problems.length) throw new CorralError(`--resources: ${problems.join('; ')}`);
+  return r as Resources;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** base with what patch sets: objects merged key by key, lists and values replaced. */
+export function mergeResources<T>(base: T, patch: T): T {
+  if (!isObject(base) || !isObject(patch)) return (patch === undefined || patch === null ? base : patch);
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined || v === null) continue;
+    out[k] = isObject(v) && isObject(out[k]) ? mergeResources(out[k], v) : v;
+  }
+  return out as T;
+}
+
+export const main: CommandMain = (g, o, [id]) => {
+  const store = new Store(g.root);
+  store.read(id);
+  const patch = o.resources !== undefined ? readResources(String(o.resources)) : resourcesFromFlags(o);
+  // As runc: device rules are not updated (containerd sends them with every update).
+  delete patch.devices;
+  const unlock = store.lock(id);
+  try {
+    const rec = store.read(id);
+    if (statusOf(store, rec) === 'stopped') throw new CorralError('container not running');
+    applyResources(rec.cgroups, patch, { update: true, created: rec.cgroups.created });
+    rec.cgroups.resources = mergeResources(rec.cgroups.resources ?? {}, patch);
+    store.write(rec);
+  } finally {
+    unlock();
+  }
+  return 0;
+};
