@@ -1,0 +1,387 @@
+// Resource control on real containers: values in the right cgroup files (v1, and the
+// unified side of this hybrid host), OOM kills and `events`, pids.limit against a fork
+// loop, pause/resume, update, ps, kill --all, and nothing left behind after delete.
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CORRAL, baseConfig, bundle, cleanup, corral, leftovers, messages, scratch, sleep, state, stateRoot } from '../lib/corral';
+
+const root = stateRoot();
+const ids: string[] = [];
+const id = (name: string) => (ids.push(`${name}-${process.pid}`), `${name}-${process.pid}`);
+t.teardown(() => cleanup(root, ids));
+
+const CG = '/sys/fs/cgroup';
+const read = (path: string) => readFileSync(path, 'utf8').trim();
+const cg = (ctrl: string, path: string, file: string) => read(join(CG, ctrl, path, file));
+type Rec = { cgroups: { paths: string[]; created: string[]; resources?: Record<string, unknown> } };
+const record = (c: string) => JSON.parse(readFileSync(join(root, c, 'state.json'), 'utf8')) as Rec;
+const procState = (pid: number) => {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ')[0];
+};
+
+function until(cond: () => boolean, what: string, ms = 10_000): void {
+  for (let waited = 0; !cond(); waited += 20) {
+    if (waited > ms) throw new Error(`gave up waiting for ${what}`);
+    sleep(20);
+  }
+}
+
+function stopped(c: string): boolean {
+  return state(root, c).status === 'stopped';
+}
+
+/** A block device of this machine, for the throttle files ("254:0"). */
+function blockDevice(): string | undefined {
+  for (const d of readdirSync('/sys/block').filter((n) => !n.startsWith('loop'))) {
+    if (existsSync(`/sys/block/${d}/dev`)) return read(`/sys/block/${d}/dev`);
+  }
+  return undefined;
+}
+
+t.test('every v1 field lands in its file; hugetlb on the unified side; the record keeps them', async (t) => {
+  const c = id('values');
+  const path = `/corral-test-${process.pid}/values`;
+  const dev = blockDevice();
+  const [major, minor] = (dev ?? '0:0').split(':').map(Number);
+  const resources = {
+    memory: { limit: 50593792, reservation: 40000000, swap: 60000000, kernel: 50593792, kernelTCP: 20000000, swappiness: 10, disableOOMKiller: true },
+    cpu: { shares: 512, quota: 50000, period: 200000, burst: 10000, cpus: '0', mems: '0', idle: 0 },
+    pids: { limit: 77 },
+    blockIO: dev ? { weight: 300, throttleReadBpsDevice: [{ major, minor, rate: 1048576 }], throttleWriteIOPSDevice: [{ major, minor, rate: 100 }] } : undefined,
+    hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }],
+  };
+  const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.resources = resources;
+  });
+  const r = corral(root, ['create', '--bundle', b, c]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(messages(r.stderr), /\/linux\/resources\/memory\/kernel: this kernel ignores kernel memory limits .*memory\.kmem\.limit_in_bytes/,
+    'kernel memory: a warning, as Linux 6.x ignores the limit');
+  t.equal(cg('memory', path, 'memory.limit_in_bytes'), '50593792');
+  t.equal(cg('memory', path, 'memory.soft_limit_in_bytes'), '39997440', 'rounded down to pages by the kernel');
+  t.equal(cg('memory', path, 'memory.memsw.limit_in_bytes'), '59998208');
+  t.equal(cg('memory', path, 'memory.kmem.tcp.limit_in_bytes'), '19996672');
+  t.equal(cg('memory', path, 'memory.swappiness'), '10');
+  t.match(cg('memory', path, 'memory.oom_control'), /^oom_kill_disable 1$/m);
+  t.equal(cg('cpu', path, 'cpu.shares'), '512');
+  t.equal(cg('cpu', path, 'cpu.cfs_quota_us'), '50000');
+  t.equal(cg('cpu', path, 'cpu.cfs_period_us'), '200000');
+  t.equal(cg('cpu', path, 'cpu.cfs_burst_us'), '10000');
+  t.equal(cg('cpu', path, 'cpu.idle'), '0');
+  t.equal(cg('cpuset', path, 'cpuset.cpus'), '0');
+  t.equal(cg('cpuset', path, 'cpuset.mems'), '0');
+  t.equal(cg('pids', path, 'pids.max'), '77');
+  if (dev) {
+    t.equal(cg('blkio', path, 'blkio.bfq.weight'), '300', 'no blkio.weight on this kernel: the bfq weight');
+    t.equal(cg('blkio', path, 'blkio.throttle.read_bps_device'), `${dev} 1048576`);
+    t.equal(cg('blkio', path, 'blkio.throttle.write_iops_device'), `${dev} 100`);
+  }
+  t.equal(cg('unified', path, 'hugetlb.2MB.max'), '4194304', 'hugetlb lives in the cgroup2 hierarchy here');
+  t.match(read(join(CG, 'unified/cgroup.subtree_control')), /\bhugetlb\b/, 'enabled down from the root');
+  const pid = state(root, c).pid as number;
+  for (const h of ['memory', 'cpu', 'pids', 'unified'])
+    t.match(read(join(CG, h, path, 'cgroup.procs')), new RegExp(`^${pid}$`, 'm'), `the init is in the ${h} cgroup`);
+  t.same(record(c).cgroups.resources, JSON.parse(JSON.stringify(resources)), 'the record keeps the resources');
+  t.equal(corral(root, ['delete', '--force', c]).status, 0);
+  t.same(leftovers(root, c), []);
+  t.equal(existsSync(join(CG, 'memory', `/corral-test-${process.pid}`)), false, 'the parent corral made is gone too');
+});
+
+t.test('what this host cannot honour fails, naming the field and the file, and leaves nothing', async (t) => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ network: { classID: 1048577 } }, /\/linux\/resources\/network\/classID: the net_cls cgroup controller is not available on this host \(it is not mounted\), so net_cls\.classid cannot be set/],
+    [{ network: { priorities: [{ name: 'lo', priority: 1 }] } }, /\/linux\/resources\/network\/priorities: the net_prio cgroup controller is not available/],
+    [{ blockIO: { leafWeight: 300 } }, /\/linux\/resources\/blockIO\/leafWeight: cannot set \/sys\/fs\/cgroup\/blkio\/.*\/blkio\.leaf_weight to "300": not supported by this host/],
+    [{ hugepageLimits: [{ pageSize: '3MB', limit: 3145728 }] }, /\/linux\/resources\/hugepageLimits\/0\/pageSize: "3MB" is not a huge page size of this host \(no \/sys\/fs\/cgroup\/unified\/.*hugetlb\.3MB\.max; sizes: 2MB, 1GB\)/],
+    [{ memory: { useHierarchy: false } }, /\/linux\/resources\/memory\/useHierarchy: cannot set .*memory\.use_hierarchy to "0": invalid argument \(this kernel only does hierarchical accounting\)/],
+    [{ memory: { limit: 100000000, swap: 50000000 } }, /\/linux\/resources\/memory\/swap: memory\+swap limit 50000000 is below the memory limit 100000000/],
+    [{ cpu: { shares: 1 } }, /\/linux\/resources\/cpu\/shares: 1 is out of the range this kernel allows/],
+    [{ cpu: { cpus: '99' } }, /\/linux\/resources\/cpu\/cpus: cannot set .*cpuset\.cpus to "99": numerical result out of range \(the parent has [0-9-,]+\)/],
+    [{ rdma: { mlx5_1: { hcaHandles: 3 } } }, /\/linux\/resources\/rdma: the rdma cgroup controller is not available on this host/],
+    [{ unified: { 'memory.high': '1000000' } }, /\/linux\/resources\/unified\/memory\.high: the memory controller is on a cgroup v1 hierarchy on this \(hybrid\) host/],
+  ];
+  for (const [resources, re] of cases) {
+    const c = id(`refuse${cases.findIndex((x) => x[1] === re)}`);
+    const b = bundle(baseConfig(['true']), (cfg) => {
+      cfg.linux.cgroupsPath = `/corral-test-${process.pid}/refused`;
+      cfg.linux.resources = resources;
+    });
+    const r = corral(root, ['create', '--bundle', b, c]);
+    t.equal(r.status, 1, JSON.stringify(resources));
+    t.match(messages(r.stderr), re);
+    t.same(leftovers(root, c), []);
+    t.equal(existsSync(join(CG, 'memory', `corral-test-${process.pid}`)), false, 'no cgroup left');
+  }
+});
+
+t.test('unified keys the cgroup2 side owns are written there', async (t) => {
+  const c = id('unified');
+  const path = `/corral-test-${process.pid}/unified`;
+  const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.resources = { unified: { 'hugetlb.1GB.max': '1073741824', 'cgroup.max.descendants': '5' } };
+  });
+  const r = corral(root, ['create', '--bundle', b, c]);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(cg('unified', path, 'hugetlb.1GB.max'), '1073741824');
+  t.equal(cg('unified', path, 'cgroup.max.descendants'), '5');
+  t.equal(corral(root, ['delete', '--force', c]).status, 0);
+  t.same(leftovers(root, c), []);
+});
+
+t.test('a process over its memory limit is OOM-killed and events reports it', async (t) => {
+  const c = id('oom');
+  const path = `/corral-test-${process.pid}/oom`;
+  const b = bundle(baseConfig(['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.resources = { memory: { limit: 16777216, swap: 16777216 } };
+  });
+  t.equal(corral(root, ['create', '--bundle', b, c]).status, 0);
+  const outFile = join(scratch('events-'), 'out');
+  const fd = openSync(outFile, 'w');
+  const events = spawn(CORRAL, ['--root', root, 'events', '--interval', '50ms', c], { stdio: ['ignore', fd, 'inherit'] });
+  closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => events.on('exit', (code) => resolve(code)));
+  const lines = () => readFileSync(outFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; id: string; data?: Record<string, unknown> });
+  // A stats line means the OOM notification is registered (it is before the first tick).
+  until(() => lines().some((e) => e.type === 'stats'), 'the first stats line');
+  const first = lines()[0];
+  t.equal(first.id, c);
+  t.has(first.data, { memory: { usage: { limit: 16777216 } }, pids: { current: 1 } }, 'stats in runc\'s format');
+  t.ok(Array.isArray((first.data!.cpu as { usage: { percpu: unknown } }).usage.percpu), 'per-cpu usage');
+  t.equal(corral(root, ['start', c]).status, 0);
+  until(() => stopped(c), 'the container to stop');
+  t.match(cg('memory', path, 'memory.oom_control'), /^oom_kill [1-9]/m, 'the kernel OOM-killed it');
+  until(() => lines().some((e) => e.type === 'oom'), 'the oom event');
+  t.same(lines().find((e) => e.type === 'oom'), { type: 'oom', id: c });
+  t.equal(corral(root, ['delete', c]).status, 0);
+  t.equal(await exited, 0, 'events ends when the container is deleted');
+  t.same(leftovers(root, c), []);
+});
+
+t.test('events --stats: one line; bad intervals and stopped containers are refused', async (t) => {
+  const c = id('stats');
+  const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
+    cfg.linux.resources = { pids: { limit: 50 }, hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] };
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  const r = corral(root, ['events', '--stats', c]);
+  t.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  t.equal(lines.length, 1);
+  const e = JSON.parse(lines[0]) as { type: string; data: Record<string, Record<string, unknown>> };
+  t.equal(e.type, 'stats');
+  t.same(e.data.pids, { current: 1, limit: 50 });
+  t.match(lines[0], /"swap":\{"limit":9223372036854771712,/, 'uint64 values stay exact');
+  t.has(e.data.hugetlb, { '2MB': { failcnt: 0 } }, 'hugetlb from the unified side');
+  const last = Number(read('/sys/fs/cgroup/cpuset/cpuset.effective_cpus').split(/[-,]/).pop());
+  t.same((e.data.cpuset as { cpus: number[] }).cpus, Array.from({ length: last + 1 }, (_, i) => i), 'the cpus it may use');
+  t.match(messages(corral(root, ['events', '--interval', '0s', c]).stderr), /duration interval must be greater than 0/);
+  t.match(messages(corral(root, ['events', '--interval', 'soon', c]).stderr), /invalid value "soon" for flag -interval/);
+  t.equal(corral(root, ['kill', c, 'KILL']).status, 0);
+  until(() => stopped(c), 'the container to stop');
+  t.match(messages(corral(root, ['events', '--stats', c]).stderr), new RegExp(`container with id ${c} is not running`));
+  t.equal(corral(root, ['delete', c]).status, 0);
+});
+
+t.test('a fork loop stops at pids.limit', async (t) => {
+  const c = id('forks');
+  const path = `/corral-test-${process.pid}/forks`;
+  // The inner shell forks sleeps until the kernel refuses (a failed fork ends a script),
+  // then the outer one notes it is done, without forking.
+  const script = 'sh -c "while :; do sleep 1000 & done"; echo done > /tmp/done; exec sleep 1000';
+  const b = bundle(baseConfig(['sh', '-c', script]), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.resources = { pids: { limit: 8 } };
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  const pid = state(root, c).pid as number;
+  until(() => existsSync(`/proc/${pid}/root/tmp/done`), 'the loop to end');
+  t.equal(cg('pids', path, 'pids.peak'), '8', 'it reached the limit, not beyond');
+  t.match(cg('pids', path, 'pids.events'), /^max [1-9]/m, 'forks were refused');
+  t.equal(cg('pids', path, 'pids.current'), '7', 'the init and six sleeps remain');
+  t.equal(read(join(CG, 'pids', path, 'cgroup.procs')).split('\n').length, 7);
+  t.equal(state(root, c).status, 'running');
+  t.equal(corral(root, ['delete', '--force', c]).status, 0);
+  t.same(leftovers(root, c), []);
+});
+
+t.test('pause and resume', async (t) => {
+  const c = id('pause');
+  const path = `/corral-test-${process.pid}/pause`;
+  const b = bundle(baseConfig(['sh', '-c', 'sleep 1000 & exec sleep 1000']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  const pids = () => read(join(CG, 'pids', path, 'cgroup.procs')).split('\n').map(Number);
+  until(() => pids().length === 2, 'both processes');
+  t.equal(corral(root, ['pause', c]).status, 0);
+  t.equal(state(root, c).status, 'paused');
+  t.equal(cg('freezer', path, 'freezer.state'), 'FROZEN');
+  for (const p of pids()) t.equal(procState(p), 'D', `process ${p} is frozen`);
+  const again = corral(root, ['pause', c]);
+  t.equal(again.status, 1);
+  t.match(messages(again.stderr), /container not running/);
+  t.equal(corral(root, ['resume', c]).status, 0);
+  t.equal(state(root, c).status, 'running');
+  t.equal(cg('freezer', path, 'freezer.state'), 'THAWED');
+  for (const p of pids()) t.equal(procState(p), 'S', `process ${p} runs again`);
+  const notPaused = corral(root, ['resume', c]);
+  t.equal(notPaused.status, 1);
+  t.match(messages(notPaused.stderr), /container not paused/);
+  // A paused container dies of kill --all KILL: it is thawed for that (as runc).
+  t.equal(corral(root, ['pause', c]).status, 0);
+  t.equal(corral(root, ['kill', '--all', c, 'KILL']).status, 0);
+  until(() => stopped(c), 'the paused container to die');
+  t.equal(corral(root, ['delete', c]).status, 0);
+  t.same(leftovers(root, c), []);
+  // A created container can be paused too, and comes back created.
+  const d = id('pausecreated');
+  t.equal(corral(root, ['create', '--bundle', bundle(baseConfig(['true'])), d]).status, 0);
+  t.equal(corral(root, ['pause', d]).status, 0);
+  t.equal(state(root, d).status, 'paused');
+  t.equal(corral(root, ['resume', d]).status, 0);
+  t.equal(state(root, d).status, 'created');
+  const single = corral(root, ['pause', d]);
+  t.equal(single.status, 0);
+  t.equal(corral(root, ['kill', d, 'KILL']).status, 0, 'a SIGKILL to the init of a paused container');
+  until(() => stopped(d), 'the paused init to die');
+  t.equal(corral(root, ['delete', d]).status, 0);
+  t.same(leftovers(root, d), []);
+});
+
+t.test('update: flags, a file, stdin; files change and the record follows', async (t) => {
+  const c = id('update');
+  const path = `/corral-test-${process.pid}/update`;
+  const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.resources = { memory: { limit: 52428800, swap: 52428800 }, pids: { limit: 10 }, cpu: { shares: 1024 } };
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  // Above the current memory+swap limit: the swap limit has to be raised first.
+  let r = corral(root, ['update', '--memory', '100m', '--memory-swap', '200m', '--pids-limit', '20', '--cpu-share', '256', '--cpu-quota', '30000', '--cpu-period', '100000', c]);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(cg('memory', path, 'memory.limit_in_bytes'), '104857600');
+  t.equal(cg('memory', path, 'memory.memsw.limit_in_bytes'), '209715200');
+  t.equal(cg('pids', path, 'pids.max'), '20');
+  t.equal(cg('cpu', path, 'cpu.shares'), '256');
+  t.equal(cg('cpu', path, 'cpu.cfs_quota_us'), '30000');
+  t.same(record(c).cgroups.resources, {
+    memory: { limit: 104857600, swap: 209715200 }, pids: { limit: 20 }, cpu: { shares: 256, quota: 30000, period: 100000 },
+  });
+  // Below it again: the memory limit first.
+  const file = join(scratch('resources-'), 'r.json');
+  writeFileSync(file, JSON.stringify({ memory: { limit: 31457280, swap: 41943040 }, pids: { limit: -1 } }));
+  r = corral(root, ['update', '--resources', file, c]);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(cg('memory', path, 'memory.limit_in_bytes'), '31457280');
+  t.equal(cg('memory', path, 'memory.memsw.limit_in_bytes'), '41943040');
+  t.equal(cg('pids', path, 'pids.max'), 'max');
+  // containerd's way: the JSON on stdin.
+  const viaStdin = spawnSync(CORRAL, ['--root', root, 'update', '--resources=-', c], { input: JSON.stringify({ cpu: { shares: 2048 }, devices: [{ allow: true, access: 'rwm' }] }) });
+  t.equal(viaStdin.status, 0, viaStdin.stderr.toString());
+  t.equal(cg('cpu', path, 'cpu.shares'), '2048');
+  t.notMatch(cg('devices', path, 'devices.list'), /^a \*:\* rwm$/m, 'device rules are not updated (as runc)');
+  t.same(record(c).cgroups.resources, {
+    memory: { limit: 31457280, swap: 41943040 }, pids: { limit: -1 }, cpu: { shares: 2048, quota: 30000, period: 100000 },
+  }, 'the record merges each update');
+  r = corral(root, ['update', '--memory', '1k', '--memory-swap', '1k', c]);
+  t.equal(r.status, 1);
+  t.match(messages(r.stderr), /\/linux\/resources\/memory\/limit: cannot set .*memory\.limit_in_bytes to "1024": device or resource busy \(the current usage is \d+\)/);
+  writeFileSync(file, JSON.stringify({ memory: { limit: 4096, checkBeforeUpdate: true } }));
+  r = corral(root, ['update', '-r', file, c]);
+  t.match(messages(r.stderr), /memory\/limit: the new limit 4096 is below the current usage \d+ .*checkBeforeUpdate/);
+  writeFileSync(file, JSON.stringify({ memory: { limit: 'lots' } }));
+  t.match(messages(corral(root, ['update', '-r', file, c]).stderr), /--resources: \/linux\/resources\/memory\/limit: must be integer \(got "lots"\)/);
+  t.match(messages(corral(root, ['update', '--memory', 'lots', c]).stderr), /invalid value for memory: invalid size: 'lots'/);
+  t.match(messages(corral(root, ['update', '--cpu-period', 'x', c]).stderr), /invalid value for cpu-period: "x" is not an unsigned integer/);
+  t.equal(cg('memory', path, 'memory.limit_in_bytes'), '31457280', 'refused updates change nothing');
+  t.equal(corral(root, ['kill', c, 'KILL']).status, 0);
+  until(() => stopped(c), 'the container to stop');
+  t.match(messages(corral(root, ['update', '--pids-limit', '5', c]).stderr), /container not running/);
+  t.equal(corral(root, ['delete', c]).status, 0);
+  t.same(leftovers(root, c), []);
+});
+
+t.test('ps: table (with ps arguments) and json', async (t) => {
+  const c = id('ps');
+  const path = `/corral-test-${process.pid}/ps`;
+  const b = bundle(baseConfig(['sh', '-c', 'sleep 1001 & exec sleep 1002']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  const procs = () => read(join(CG, 'pids', path, 'cgroup.procs')).split('\n').map(Number).sort();
+  until(() => procs().length === 2, 'both processes');
+  const json = corral(root, ['ps', '--format', 'json', c]);
+  t.equal(json.status, 0, json.stderr);
+  t.same((JSON.parse(json.stdout) as number[]).sort(), procs());
+  const table = corral(root, ['ps', c]);
+  t.equal(table.status, 0, table.stderr);
+  const lines = table.stdout.trim().split('\n');
+  t.match(lines[0], /^UID\s+PID\s+PPID/, 'ps -ef header');
+  t.equal(lines.length, 3, 'the header and the two processes, nothing of the host');
+  t.match(table.stdout, /sleep 1001/);
+  t.match(table.stdout, /sleep 1002/);
+  const custom = corral(root, ['ps', c, '-o', 'pid,comm']);
+  t.equal(custom.status, 0, custom.stderr);
+  t.match(custom.stdout.split('\n')[0], /^\s*PID COMMAND$/);
+  t.same(custom.stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).sort(), procs());
+  t.match(messages(corral(root, ['ps', c, '-o', 'comm']).stderr), /couldn't find PID field in ps output/);
+  t.match(messages(corral(root, ['ps', '--format', 'yaml', c]).stderr), /invalid format option/);
+  t.equal(corral(root, ['delete', '--force', c]).status, 0);
+});
+
+t.test('kill --all signals every process', async (t) => {
+  const c = id('killall');
+  const path = `/corral-test-${process.pid}/killall`;
+  const b = bundle(baseConfig(['sh', '-c', 'trap "exit 3" TERM; sleep 1000 & sleep 1000 & wait']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  until(() => read(join(CG, 'pids', path, 'cgroup.procs')).split('\n').length === 3, 'three processes');
+  t.equal(corral(root, ['kill', '--all', c, 'TERM']).status, 0);
+  until(() => stopped(c), 'every process to exit');
+  t.equal(read(join(CG, 'pids', path, 'cgroup.procs')), '', 'none left in the cgroup');
+  t.equal(corral(root, ['delete', c]).status, 0);
+  t.same(leftovers(root, c), []);
+});
+
+t.test('delete leaves no cgroup: nested relative paths, sub-cgroups, shared parents', async (t) => {
+  const own = (ctrl: string) => readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(ctrl))!.split(':')[2];
+  const c = id('nested');
+  const rel = `corral-rel-${process.pid}/a/b`;
+  const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
+    cfg.linux.cgroupsPath = rel;
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  const memDir = join(CG, 'memory', own('memory'), rel);
+  t.ok(existsSync(memDir), 'relative to our own memory cgroup');
+  t.ok(existsSync(join(CG, 'pids', own('pids'), rel)), 'and to our own pids cgroup');
+  mkdirSync(join(memDir, 'made-by-the-container'));
+  t.equal(corral(root, ['delete', '--force', c]).status, 0);
+  for (const h of readdirSync(CG))
+    t.equal(existsSync(join(CG, h, h === 'memory' ? own('memory') : '/', `corral-rel-${process.pid}`)), false, `nothing left in ${h}`);
+  // Two containers under one parent: the first one's delete keeps it while the second lives.
+  const x = id('sharedx');
+  const y = id('sharedy');
+  const parent = `/corral-shared-${process.pid}`;
+  t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '1000']), (cfg) => { cfg.linux.cgroupsPath = `${parent}/x`; }), x]).status, 0);
+  t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '1000']), (cfg) => { cfg.linux.cgroupsPath = `${parent}/y`; }), y]).status, 0);
+  t.equal(corral(root, ['delete', '--force', x]).status, 0);
+  t.ok(existsSync(join(CG, 'pids', parent, 'y')), 'the other container keeps its cgroup');
+  t.ok(existsSync(join(CG, 'pids', parent)), 'and the shared parent');
+  t.equal(existsSync(join(CG, 'pids', parent, 'x')), false);
+  t.equal(corral(root, ['delete', '--force', y]).status, 0);
+  t.equal(existsSync(join(CG, 'pids', parent, 'y')), false);
+  for (const h of readdirSync(CG)) {
+    try {
+      rmdirSync(join(CG, h, parent)); // made by x, kept while y used it: not y's to remove
+    } catch {
+      // not there
+    }
+  }
+});
