@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -164,7 +165,58 @@ Napi::Value Eventfd(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+long Bpf(int cmd, union bpf_attr *attr) { return syscall(SYS_bpf, cmd, attr, sizeof(*attr)); }
+
+// attachDeviceFilter(dir, insns) loads insns (struct bpf_insn[], made by
+// src/linux/cgroups/devices-v2.ts) as a BPF_PROG_TYPE_CGROUP_DEVICE program and
+// attaches it to the cgroup2 directory dir (BPF_F_ALLOW_MULTI: the ancestors' programs
+// keep running too). The attachment holds the program: no fd needs to stay open, and
+// it goes with the cgroup.
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string dir = info[0].As<Napi::String>();
+  Napi::Buffer<uint8_t> code = info[1].As<Napi::Buffer<uint8_t>>();
+  if (code.Length() == 0 || code.Length() % sizeof(struct bpf_insn)) throw Napi::Error::New(env, "device filter: bad program length");
+  static const char license[] = "Apache-2.0";
+  static char log[1 << 16];
+  union bpf_attr attr;
+  int prog = -1;
+  for (int level = 0; level < 2 && prog < 0; level++) {
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)code.Data();
+    attr.insn_cnt = (uint32_t)(code.Length() / sizeof(struct bpf_insn));
+    attr.license = (uint64_t)(uintptr_t)license;
+    if (level) {  // again, with the verifier's log, to say why
+      log[0] = 0;
+      attr.log_buf = (uint64_t)(uintptr_t)log;
+      attr.log_size = sizeof(log);
+      attr.log_level = 1;
+    }
+    prog = (int)Bpf(BPF_PROG_LOAD, &attr);
+  }
+  if (prog < 0) throw ErrnoError(env, std::string("load the device filter (BPF_PROG_LOAD)") + (log[0] ? std::string(" [") + log + "]" : ""), errno);
+  int fd = open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    close(prog);
+    throw ErrnoError(env, "open " + dir, e);
+  }
+  memset(&attr, 0, sizeof(attr));
+  attr.target_fd = (uint32_t)fd;
+  attr.attach_bpf_fd = (uint32_t)prog;
+  attr.attach_type = BPF_CGROUP_DEVICE;
+  attr.attach_flags = BPF_F_ALLOW_MULTI;
+  long r = Bpf(BPF_PROG_ATTACH, &attr);
+  int e = errno;
+  close(fd);
+  close(prog);
+  if (r < 0) throw ErrnoError(env, "attach the device filter to " + dir + " (BPF_PROG_ATTACH)", e);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("spawn", Napi::Function::New(env, Spawn));

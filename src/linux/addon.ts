@@ -13,6 +13,8 @@ export interface Addon {
   mkfifo(path: string, mode: number): void;
   /** eventfd(2), close-on-exec and blocking: for cgroup v1 event notifications. */
   eventfd(initval: number): number;
+  /** Loads a cgroup device eBPF program (struct bpf_insn[]) and attaches it to a cgroup2 directory. */
+  attachDeviceFilter(dir: string, insns: Buffer): void;
 }
 
 let loaded: Addon | undefined;

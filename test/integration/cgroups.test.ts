@@ -5,7 +5,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORRAL, baseConfig, bundle, cleanup, corral, leftovers, messages, scratch, sleep, state, stateRoot } from '../lib/corral';
+import { CORRAL, ROOT, baseConfig, bundle, cleanup, corral, leftovers, messages, scratch, sleep, state, stateRoot } from '../lib/corral';
 
 const root = stateRoot();
 const ids: string[] = [];
@@ -384,4 +384,29 @@ t.test('delete leaves no cgroup: nested relative paths, sub-cgroups, shared pare
       // not there
     }
   }
+});
+
+t.test('the eBPF device filter of a v2 host, enforced on this host\'s cgroup2 hierarchy', async (t) => {
+  // A v2 host has no devices controller; corral attaches the program deviceProgram()
+  // makes. The unified hierarchy here takes the same programs: load one there and try
+  // devices from a shell inside that cgroup.
+  const { deviceProgram } = await import('../../src/linux/cgroups/devices-v2');
+  const addon = require(join(ROOT, 'dist/corral.node')) as { attachDeviceFilter(dir: string, insns: Buffer): void };
+  const tryIn = (resources: Record<string, unknown>) => {
+    const dir = join(CG, 'unified', `corral-bpf-${process.pid}`);
+    mkdirSync(dir);
+    try {
+      addon.attachDeviceFilter(dir, deviceProgram(resources));
+      const script = `echo $$ > ${dir}/cgroup.procs; for f in null zero kmsg; do (: < /dev/$f) 2>/dev/null && echo $f:r; (: >> /dev/$f) 2>/dev/null && echo $f:w; done; true`;
+      const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+      return r.stdout.trim().split('\n');
+    } finally {
+      rmdirSync(dir);
+    }
+  };
+  t.same(tryIn({}), ['null:r', 'null:w', 'zero:r', 'zero:w'], 'the default rules: /dev/null and /dev/zero, not /dev/kmsg');
+  t.same(tryIn({ devices: [{ allow: true, type: 'c', major: 1, minor: 11, access: 'r' }] }), ['null:r', 'null:w', 'zero:r', 'zero:w', 'kmsg:r'],
+    'a config rule: /dev/kmsg for reading only');
+  t.same(tryIn({ devices: [{ allow: true, access: 'rwm' }] }), ['null:r', 'null:w', 'zero:r', 'zero:w', 'kmsg:r', 'kmsg:w'], 'allow all');
+  t.throws(() => addon.attachDeviceFilter(join(CG, 'unified'), Buffer.alloc(8)), /BPF_PROG_LOAD/, 'a bad program: the kernel says why');
 });
