@@ -26,7 +26,7 @@ build/addon/.built: $(ADDON_SOURCES) node_modules/.package-lock.json
 	@touch $@
 
 dist/corral.js: $(TS_SOURCES) build/schemas/validators.js node_modules/.package-lock.json
-	npx tsc -p .
+	npx tsc -p tsconfig.build.json
 	node scripts/bundle.mjs
 	cp scripts/boot.js dist/boot.js
 	./scripts/make-code-cache.sh $(NODE)
@@ -67,6 +67,7 @@ conformance: all
 	./conformance/check.sh
 
 test: deps all bundles/busybox/rootfs/bin/busybox
+	npx tsc -p .
 	npx tap --disable-coverage --allow-empty-coverage --reporter=terse --jobs=1 --timeout=900 test/unit/*.test.ts test/integration/*.test.ts
 	./conformance/check.sh
 

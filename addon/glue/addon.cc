@@ -7,6 +7,7 @@
 #include <string.h>
 #include <linux/bpf.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -137,6 +138,60 @@ Napi::Value Wait(const Napi::CallbackInfo &info) {
   return out;
 }
 
+Napi::Object StatusObject(Napi::Env env, int status) {
+  Napi::Object out = Napi::Object::New(env);
+  if (WIFEXITED(status)) out.Set("status", WEXITSTATUS(status));
+  else out.Set("signal", WTERMSIG(status));
+  return out;
+}
+
+// tryWait(pid) -> {status, signal} once pid has exited (reaped), else null. Never blocks.
+Napi::Value TryWait(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  int status = 0;
+  pid_t r;
+  do r = waitpid(pid, &status, WNOHANG | __WALL); while (r < 0 && errno == EINTR);
+  if (r < 0) throw ErrnoError(env, "waitpid", errno);
+  if (r == 0) return env.Null();
+  return StatusObject(env, status);
+}
+
+// recvFd(sock) -> {fd, name}: one fd sent with SCM_RIGHTS (a console socket's pty master).
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  char name[4096];
+  char control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {name, sizeof(name) - 1};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n < 0) throw ErrnoError(env, "recvmsg", errno);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) throw Napi::Error::New(env, "recvmsg: no file descriptor received");
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", fd);
+  out.Set("name", std::string(name, (size_t)n));
+  return out;
+}
+
+// setWinsize(fd, rows, cols): TIOCSWINSZ on a terminal.
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  struct winsize ws = {};
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) throw ErrnoError(info.Env(), "TIOCSWINSZ", errno);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetSubreaper(const Napi::CallbackInfo &info) {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) throw ErrnoError(info.Env(), "prctl subreaper", errno);
   return info.Env().Undefined();
@@ -216,6 +271,9 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("tryWait", Napi::Function::New(env, TryWait));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));

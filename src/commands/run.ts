@@ -2,6 +2,7 @@
 // exiting with the container's status.
 import type { CommandMain } from '../cli/main';
 import { addon } from '../linux/addon';
+import { attachConsole } from '../lifecycle/console';
 import { create } from '../lifecycle/create';
 import { createArgs } from './create';
 import { destroy } from '../lifecycle/destroy';
@@ -14,7 +15,7 @@ export const main: CommandMain = async (g, o, [id]) => {
   // us, so we can wait for it and forward the signals we receive.
   if (!detach) addon().setSubreaper();
   const store = new Store(g.root);
-  const { record } = create(g, createArgs(o, id));
+  const { record, console } = create(g, { ...createArgs(o, id), attachTerminal: !detach });
   try {
     start(store, id);
   } catch (e) {
@@ -22,7 +23,7 @@ export const main: CommandMain = async (g, o, [id]) => {
     throw e;
   }
   if (detach) return 0;
-  const r = addon().wait(record.pid, true);
+  const r = console !== undefined ? await attachConsole(console, record.pid) : addon().wait(record.pid, true);
   if (!o.keep) destroy(store, store.read(id));
   return r.signal ? 128 + r.signal : r.status ?? 0;
 };

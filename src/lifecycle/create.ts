@@ -1,7 +1,7 @@
 // create: validate, claim the id, make cgroups, hand the plan to corral-init, run the
 // creation hooks when it asks, and record the container once its init waits for start.
 // Any failure, or the death of this process, leaves nothing behind.
-import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
@@ -26,6 +26,8 @@ export interface CreateArgs {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** run without --detach: a terminal without --console-socket is ours (see Created.console). */
+  attachTerminal?: boolean;
 }
 
 export function writePidFile(path: string, pid: number): void {
@@ -38,6 +40,8 @@ export function writePidFile(path: string, pid: number): void {
 export interface Created {
   record: ContainerRecord;
   config: Config;
+  /** The pty master, when the terminal is ours to attach to (attachTerminal). */
+  console?: number;
 }
 
 export function create(g: Globals, a: CreateArgs): Created {
@@ -47,7 +51,8 @@ export function create(g: Globals, a: CreateArgs): Created {
   const pidFile = a.pidFile ? resolve(a.pidFile) : undefined;
   const consoleSocket = a.consoleSocket ? resolve(a.consoleSocket) : undefined;
   const config = loadConfig(bundle);
-  if (config.process?.terminal && !a.consoleSocket)
+  const ownTerminal = !!config.process?.terminal && !consoleSocket && !!a.attachTerminal;
+  if (config.process?.terminal && !consoleSocket && !ownTerminal)
     throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
   if (config.process?.apparmorProfile) throw new CorralError('/process/apparmorProfile: AppArmor is not enabled on this host');
   if (config.process?.selinuxLabel || config.linux?.mountLabel)
@@ -73,6 +78,8 @@ export function create(g: Globals, a: CreateArgs): Created {
   let cgroups: CgroupRecord | undefined;
   let helper: Helper | undefined;
   let pid = 0;
+  // For our own terminal the pty master comes back on this socket pair.
+  const consolePair = ownTerminal ? addon().socketPair() : undefined;
   let hooksRan = false;
   const state = (status: OciState['status']): OciState => ({
     ociVersion: OCI_VERSION, id: a.id, status, pid, bundle,
@@ -90,7 +97,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       fifo,
       noPivot: !!a.noPivot,
       noNewKeyring: !!a.noNewKeyring,
-      consoleSocket,
+      consoleSocket: consolePair ? Helper.extraFd(passFds, 0) : consoleSocket,
       preserveFds: passFds,
       cgroupProcs: procsFiles(cgroups),
       cgroupHome: homeProcsFiles(),
@@ -100,7 +107,8 @@ export function create(g: Globals, a: CreateArgs): Created {
         dir,
       },
     });
-    helper = Helper.start('create', passFds);
+    helper = Helper.start('create', passFds, consolePair ? [consolePair[1]] : []);
+    if (consolePair) closeSync(consolePair[1]);
     helper.send(plan.encode());
     pid = Number(helper.expect('pid'));
     const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);
@@ -139,7 +147,12 @@ export function create(g: Globals, a: CreateArgs): Created {
     if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);
     helper.close();
     unlock();
-    return { record, config };
+    let console: number | undefined;
+    if (consolePair) {
+      console = addon().recvFd(consolePair[0]).fd;
+      closeSync(consolePair[0]);
+    }
+    return { record, config, console };
   } catch (e) {
     if (helper) {
       try {

@@ -8,6 +8,11 @@ export interface Addon {
   socketPair(): [number, number];
   /** Blocks until pid exits, reaping orphans meanwhile; optionally forwards signals to pid. */
   wait(pid: number, forwardSignals: boolean): { status?: number; signal?: number };
+  /** The exit of pid if it has exited (and reaps it), else null. Never blocks. */
+  tryWait(pid: number): { status?: number; signal?: number } | null;
+  /** Receives one fd sent with SCM_RIGHTS, and the data sent with it. */
+  recvFd(sock: number): { fd: number; name: string };
+  setWinsize(fd: number, rows: number, cols: number): void;
   setSubreaper(): void;
   umount(path: string, flags: number): void;
   mkfifo(path: string, mode: number): void;

@@ -10,16 +10,25 @@ export class Helper {
   private constructor(readonly pid: number, private sock: number) {}
 
   /** Starts corral-init in mode; fds 0-2 and 3..3+preserveFds-1 are passed through. */
-  static start(mode: 'create' | 'exec', preserveFds: number, stdio: number[] = [0, 1, 2]): Helper {
+  /**
+   * Starts corral-init in mode; fds 0-2 and 3..3+preserveFds-1 are passed through,
+   * then its socket, then `extra` (in order: the helper's fd of extra[i] is
+   * Helper.extraFd(preserveFds, i)).
+   */
+  static start(mode: 'create' | 'exec', preserveFds: number, extra: number[] = []): Helper {
     const a = addon();
     const [mine, theirs] = a.socketPair();
-    const fds = [...stdio];
+    const fds = [0, 1, 2];
     for (let i = 0; i < preserveFds; i++) fds.push(3 + i);
     const sockFd = fds.length;
-    fds.push(theirs);
+    fds.push(theirs, ...extra);
     const pid = a.spawn(helperPath, ['corral-init', mode, String(sockFd)], fds);
     closeSync(theirs);
     return new Helper(pid, mine);
+  }
+
+  static extraFd(preserveFds: number, i: number): number {
+    return 3 + preserveFds + 1 + i;
   }
 
   send(data: string | Buffer): void {

@@ -62,8 +62,8 @@ export interface CreateOptions {
   cgroupHome: string[];
   cleanup: { cgroups: string[]; files: string[]; dir: string };
   id: string;
-  /** Where the pty master goes when process.terminal is set. */
-  consoleSocket?: string;
+  /** Where the pty master goes when process.terminal is set: a socket path or an fd of the helper. */
+  consoleSocket?: string | number;
   /** runc's --no-new-keyring: otherwise the container gets its own session keyring. */
   noNewKeyring?: boolean;
 }
@@ -119,9 +119,12 @@ const SCHED_FLAGS: Record<string, number> = {
 const PERSONALITIES: Record<string, number> = { LINUX: 0, LINUX32: 0x0008 };
 
 /** process.terminal: the pty is made in the process, its master sent to the console socket. */
-export function addTerminal(plan: Plan, proc: Process, consoleSocket: string | undefined): void {
-  if (!consoleSocket) throw new CorralError('/process/terminal: a terminal needs --console-socket');
-  plan.add('terminal', 1).add('console-path', consoleSocket);
+export function addTerminal(plan: Plan, proc: Process, consoleSocket: string | number | undefined): void {
+  if (consoleSocket === undefined) throw new CorralError('/process/terminal: a terminal needs --console-socket');
+  plan.add('terminal', 1);
+  // A path the helper connects to, or (run attached to our terminal) an fd it inherits.
+  if (typeof consoleSocket === 'number') plan.add('console-fd', consoleSocket);
+  else plan.add('console-path', consoleSocket);
   if (proc.consoleSize) plan.add('console-size', proc.consoleSize.height, proc.consoleSize.width);
 }
 

@@ -58,3 +58,35 @@ t.test('a terminal needs a console socket', async (t) => {
   t.match(messages(missing.stderr), /connect console socket \/nonexistent.sock: no such file or directory/);
   t.notOk(existsSync(join(root, c)), 'nothing left');
 });
+
+t.test('run of a terminal container without --console-socket attaches our terminal', async (t) => {
+  const c = id('own');
+  const b = bundle(baseConfig(['sh', '-c', 'tty; read x; echo got:$x; exit 3']), (cfg) => { cfg.process.terminal = true; });
+  // corral needs a terminal of its own: give it one with python's pty module.
+  const script = `
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+time.sleep(1.0)
+os.write(fd, b'typed-line\\r')
+out = b''
+while True:
+    try:
+        d = os.read(fd, 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors='replace'))
+sys.exit(os.waitstatus_to_exitcode(st))
+`;
+  const r = require('node:child_process').spawnSync('python3', ['-c', script, join(ROOT, 'bin/corral'), '--root', root, 'run', '--bundle', b, c], { encoding: 'utf8', timeout: 30_000 });
+  t.equal(r.status, 3, 'the container\'s status');
+  const out = (r.stdout as string).replace(/\r/g, '');
+  t.match(out, /^\/dev\/pts\/\d+\n/, 'its stdio is a pty');
+  t.match(out, /got:typed-line\n/, 'what we typed reached it');
+  t.notOk(existsSync(join(root, c)), 'deleted after it exited');
+});
