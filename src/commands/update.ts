@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import type { CommandMain } from '../cli/main';
 import { CorralError } from '../cli/errors';
 import { applyResources } from '../linux/cgroups/manager';
-import { configProblems } from '../spec/validate';
 import type { Resources } from '../spec/types';
 import { Store, statusOf } from '../state/store';
 
@@ -75,7 +74,9 @@ function readResources(from: string): Resources {
   } catch (e) {
     throw new CorralError(`--resources: not JSON: ${(e as Error).message}`);
   }
-  // The schema of linux.resources, with errors naming /linux/resources/... fields.
+  // The schema of linux.resources, with errors naming /linux/resources/... fields
+  // (loaded only here: flag updates need none of it).
+  const { configProblems } = require('../spec/validate') as typeof import('../spec/validate');
   const problems = configProblems({ ociVersion: '1.3.0', linux: { resources: r } });
   if (problems.length) throw new CorralError(`--resources: ${problems.join('; ')}`);
   return r as Resources;
