@@ -6,7 +6,9 @@ import { out } from '../cli/log';
 import { cgroupPids } from '../linux/cgroups/record';
 import { Store } from '../state/store';
 
-export const main: CommandMain = (g, o, [id, ...psArgs]) => {
+export const main: CommandMain = (g, o, [id, ...rest]) => {
+  // `ps ID -- -o pid,comm`: the separator is ours, not ps's.
+  const psArgs = rest[0] === '--' ? rest.slice(1) : rest;
   const rec = new Store(g.root).read(id);
   const pids = cgroupPids(rec.cgroups);
   if (o.format === 'json') {

@@ -326,10 +326,11 @@ t.test('ps: table (with ps arguments) and json', async (t) => {
   t.equal(lines.length, 3, 'the header and the two processes, nothing of the host');
   t.match(table.stdout, /sleep 1001/);
   t.match(table.stdout, /sleep 1002/);
-  const custom = corral(root, ['ps', c, '-o', 'pid,comm']);
+  const custom = corral(root, ['ps', c, '--', '-o', 'pid,comm']);
   t.equal(custom.status, 0, custom.stderr);
   t.match(custom.stdout.split('\n')[0], /^\s*PID COMMAND$/);
   t.same(custom.stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).sort(), procs());
+  t.match(corral(root, ['ps', c, '-o', 'pid,comm']).stdout, /^\s*PID COMMAND\n/, 'without the separator too');
   t.match(messages(corral(root, ['ps', c, '-o', 'comm']).stderr), /couldn't find PID field in ps output/);
   t.match(messages(corral(root, ['ps', '--format', 'yaml', c]).stderr), /invalid format option/);
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
