@@ -112,11 +112,14 @@ static const char *connect_listener(Seccomp *s) {
     return errno_msg("seccomp: cannot connect to the seccomp agent at", path, e);
   }
   s->listener_sock = sock;
-  // The pid the agent is told is the one the runtime sees: read in this /proc.
-  int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  // The pid the agent is told is the one the runtime sees: this /proc's "self" link,
+  // read by the process itself. Only the link is held (O_PATH|O_NOFOLLOW), never a
+  // directory of this /proc: through /proc/self/fd/N a link is not followed again,
+  // so a cwd or path naming the fd cannot walk into the runtime's /proc (ENOTDIR).
+  int self = open("/proc/self", O_PATH | O_NOFOLLOW | O_CLOEXEC);
   struct statfs sf;
-  if (proc < 0 || fstatfs(proc, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) return "seccomp: /proc is not procfs";
-  s->host_proc = proc;
+  if (self < 0 || fstatfs(self, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) return "seccomp: /proc is not procfs";
+  s->host_self = self;
   unsigned pids = 0, n = 0;
   for (const char *c = s->listener_state; *c; c++, n++) pids += *c == '\x01';
   s->msg_cap = n + (pids + 1) * 24 + 1;
@@ -197,7 +200,7 @@ const char *seccomp_compile(Seccomp *s) {
 // Sends the state (with the listener fd, first call only) and closes the connection.
 static void hand_over(const Seccomp *s, int listener) {
   char pid[24];
-  ssize_t pl = readlinkat(s->host_proc, "self", pid, sizeof(pid));
+  ssize_t pl = readlinkat(s->host_self, "", pid, sizeof(pid));
   if (pl <= 0 || pl >= (ssize_t)sizeof(pid)) die_errno("seccomp: read own pid", nullptr, pl < 0 ? errno : EIO);
   unsigned n = 0;
   for (const char *c = s->listener_state; *c && n + 24 < s->msg_cap; c++) {
@@ -225,7 +228,7 @@ static void hand_over(const Seccomp *s, int listener) {
   }
   close(listener);
   close(s->listener_sock);
-  close(s->host_proc);
+  close(s->host_self);
 }
 
 int seccomp_load_bpf(const Seccomp *s) {

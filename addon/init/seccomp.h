@@ -3,7 +3,8 @@
 //
 // SCMP_ACT_NOTIFY: the parent also connects to linux.seccomp.listenerPath (in the
 // runtime's mount namespace and with its credentials, before any namespace is
-// joined) and opens the host's /proc. The child inherits both. It loads the filter
+// joined) and opens the runtime's /proc/self link (the link only, O_PATH|O_NOFOLLOW:
+// it reads as the pid of whoever reads it). The child inherits both. It loads the filter
 // with SECCOMP_FILTER_FLAG_NEW_LISTENER where it always does, just before execve,
 // and hands the listener fd to the agent at once over the connected socket
 // (SCM_RIGHTS, with the container process state JSON as data), then closes both:
@@ -33,7 +34,7 @@ struct Seccomp {
   void *bpf; unsigned bpf_len;
   bool notify;               // some rule notifies: load with a listener and hand it over
   int listener_sock;         // connected to listener_path (valid when notify)
-  int host_proc;             // the runtime's /proc, to read our own pid there (valid when notify)
+  int host_self;             // the runtime's /proc/self link, to read our own pid (valid when notify)
   char *msg; unsigned msg_cap;  // room for the state JSON with the pids filled in
 };
 
