@@ -411,3 +411,25 @@ t.test('the eBPF device filter of a v2 host, enforced on this host\'s cgroup2 hi
   t.same(tryIn({ devices: [{ allow: true, access: 'rwm' }] }), ['null:r', 'null:w', 'zero:r', 'zero:w', 'kmsg:r', 'kmsg:w'], 'allow all');
   t.throws(() => addon.attachDeviceFilter(join(CG, 'unified'), Buffer.alloc(8)), /BPF_PROG_LOAD/, 'a bad program: the kernel says why');
 });
+
+t.test('the v2 freezer of a v2 host, on this host\'s cgroup2 hierarchy', async (t) => {
+  // A v2 host pauses through cgroup.freeze; the unified hierarchy here has one too.
+  const { freeze, thaw, freezerState } = await import('../../src/linux/cgroups/freezer');
+  const { Store, statusOf } = await import('../../src/state/store');
+  const c = id('freeze2');
+  const path = `/corral-test-${process.pid}/freeze2`;
+  t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '1000']), (cfg) => { cfg.linux.cgroupsPath = path; }), c]).status, 0);
+  const store = new Store(root);
+  const rec = store.read(c);
+  t.equal(rec.cgroups.unified, join(CG, 'unified', path), 'the record has the unified directory');
+  const v2 = { ...rec, cgroups: { ...rec.cgroups, freezer: join(rec.cgroups.unified!, 'cgroup.freeze') } };
+  freeze(v2.cgroups);
+  t.match(cg('unified', path, 'cgroup.events'), /^frozen 1$/m, 'the kernel reports the cgroup frozen');
+  t.equal(freezerState(v2.cgroups), 'frozen');
+  t.equal(statusOf(store, v2), 'paused');
+  thaw(v2.cgroups);
+  t.match(cg('unified', path, 'cgroup.events'), /^frozen 0$/m);
+  t.equal(statusOf(store, v2), 'running');
+  t.equal(corral(root, ['delete', '--force', c]).status, 0);
+  t.same(leftovers(root, c), []);
+});

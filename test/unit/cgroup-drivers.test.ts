@@ -350,3 +350,24 @@ t.test('makeCgroupDirs, createCgroups and removeCgroups on a fake layout', async
   t.equal(ok.resources, undefined, 'nothing to record');
   removeCgroups(ok, 0);
 });
+
+t.test('v2 OOM watch: memory.events changes, counted by its oom key', async (t) => {
+  const { watchV2 } = await import('../../src/linux/cgroups/oom');
+  const d = tree({ 'memory.events': 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n' });
+  let ooms = 0;
+  let gone = false;
+  let seen: () => void = () => {};
+  const w = watchV2(d, () => { ooms++; seen(); }, () => { gone = true; });
+  const next = () => new Promise<void>((resolve) => { seen = resolve; });
+  let wait = next();
+  writeFileSync(join(d, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
+  await wait;
+  t.equal(ooms, 1, 'one OOM');
+  wait = next();
+  writeFileSync(join(d, 'memory.events'), 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n');
+  writeFileSync(join(d, 'memory.events'), 'low 0\nhigh 0\nmax 5\noom 2\noom_kill 2\n');
+  await wait;
+  t.equal(ooms, 2, 'other changes are no OOM');
+  w.close();
+  t.equal(gone, false);
+});

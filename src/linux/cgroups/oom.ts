@@ -35,7 +35,7 @@ function watchV1(dir: string, onOom: () => void, onGone: () => void): OomWatch {
   };
 }
 
-function watchV2(dir: string, onOom: () => void, onGone: () => void): OomWatch {
+export function watchV2(dir: string, onOom: () => void, onGone: () => void): OomWatch {
   const file = join(dir, 'memory.events');
   let seen = readKeyed(dir, 'memory.events')?.oom ?? 0;
   const w: FSWatcher = watch(file, () => {
