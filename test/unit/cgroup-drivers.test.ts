@@ -310,6 +310,8 @@ t.test('needs and checkHost', async (t) => {
   ]);
   const v1only: Layout = { mode: 'v1', hierarchies: [{ version: 1, mount: '/x', root: '/', controllers: ['memory'], own: '/' }] };
   t.throws(() => checkHost(v1only, { unified: { 'memory.high': '1' } }), /unified\/memory\.high: this host has no cgroup v2 \(unified\) hierarchy/);
+  t.throws(() => checkHost(v1only, { devices: [{ allow: false, access: 'rwm' }] }), /\/linux\/resources\/devices: the devices cgroup controller is not mounted on this host and there is no cgroup v2 hierarchy/);
+  t.doesNotThrow(() => checkHost(v1only, {}), 'the default rules alone are no reason to fail');
   const v2: Layout = { mode: 'v2', hierarchies: [{ version: 2, mount: '/x', root: '/', controllers: ['memory', 'io'], own: '/' }] };
   t.doesNotThrow(() => checkHost(v2, { blockIO: { weight: 100 } }), 'blkio is io on v2');
   t.throws(() => checkHost(v2, { pids: { limit: 1 } }), /pids\/limit: the pids cgroup controller is not available on this host \(the unified hierarchy does not offer it\), so pids\.max cannot be set/);

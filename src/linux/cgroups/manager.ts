@@ -142,6 +142,10 @@ export function checkHost(layout: Layout, r: Resources): void {
     const where = layout.mode === 'v2' ? 'the unified hierarchy does not offer it' : 'it is not mounted';
     throw new CorralError(`${n.field}: the ${n.controller} cgroup controller is not available on this host (${where}), so ${n.file} cannot be set`);
   }
+  // Device rules need the v1 controller or a cgroup2 hierarchy to attach a program to;
+  // only rules the config gives are worth an error (runc's defaults come with every one).
+  if (r.devices?.length && !layout.hierarchies.some((h) => h.version === 2 || h.controllers.includes('devices')))
+    throw new CorralError(`${R}/devices: the devices cgroup controller is not mounted on this host and there is no cgroup v2 hierarchy for an eBPF device program`);
   const unified = Object.keys(r.unified ?? {});
   if (unified.length && !layout.hierarchies.some((h) => h.version === 2))
     throw new CorralError(`${R}/unified/${unified[0]}: this host has no cgroup v2 (unified) hierarchy`);
