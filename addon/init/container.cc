@@ -212,14 +212,15 @@ void container_main(const Plan *p, int sock) {
   g_report_fd = sock;
   sync_expect(sock, "go");  // the parent has written our id maps
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
-  // The fifo is reopened for writing through the host's /proc/self/fd at start time,
-  // when neither its path nor the host's /proc is reachable by name any more. Both are
-  // opened while we still are the host's root: the state directory may be 0700.
+  // The fifo is reopened for writing through our /proc/self/fd at start time, when
+  // its path is not reachable by name any more. Both are opened while we still are
+  // the host's root: the state directory may be 0700. The fd directory is of a procfs
+  // of the container's pid namespace, never the host's /proc (see fs.h).
   int fifo = -1, fddir = -1;
   if (p->fifo) {
     fifo = open(p->fifo, O_PATH | O_CLOEXEC);
     if (fifo < 0) die_errno("open exec fifo", p->fifo, errno);
-    fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    fddir = open_own_fd_dir();
     if (fddir < 0) die_errno("open /proc/self/fd", nullptr, errno);
   }
   // In a new or joined user namespace, be its root (the id the maps give 0).

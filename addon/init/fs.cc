@@ -139,3 +139,22 @@ const char *fd_path(int fd, int slot) {
   buf_num(b, fd);
   return buf_cstr(b);
 }
+
+int open_own_fd_dir() {
+  // A procfs of our own pid namespace, attached nowhere, with pid directories only
+  // (no sys/, no kcore, no sysrq-trigger: subset=pid, kernel 5.8).
+  int fs = (int)syscall(SYS_fsopen, "proc", 1 /* FSOPEN_CLOEXEC */);
+  if (fs < 0) return -1;
+  int mnt = -1;
+  if (syscall(SYS_fsconfig, fs, 1 /* FSCONFIG_SET_STRING */, "subset", "pid", 0) == 0 &&
+      syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, nullptr, nullptr, 0) == 0)
+    mnt = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0x2 | 0x4 | 0x8 /* MOUNT_ATTR_NOSUID|NODEV|NOEXEC */);
+  int err = errno;
+  close(fs);
+  if (mnt < 0) { errno = err; return -1; }
+  int dir = openat(mnt, "self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  err = errno;
+  close(mnt);
+  errno = err;
+  return dir;
+}

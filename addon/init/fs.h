@@ -16,3 +16,8 @@ const char *fd_path(int fd, int slot);
 // Splits path into its parent directory and last component, inside root: returns an
 // O_PATH fd of the (created) parent and points *base at the last component.
 int parent_in_root(int rootfd, const char *path, const char **base, bool create);
+// O_PATH fd of the calling process's own /proc/<pid>/fd, in a procfs of its pid
+// namespace that is mounted nowhere and has pid directories only. The init holds it
+// until start (to reopen the exec fifo): unlike the runtime's /proc, nothing reached
+// through it (/proc/1/fd/N/../..) is more than the container's own /proc shows.
+int open_own_fd_dir();

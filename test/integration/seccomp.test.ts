@@ -5,7 +5,7 @@
 // engines write them into config.json, load and confine.
 import t, { type Test } from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_ROOTFS, ROOT, baseConfig, bundle, cleanup, corral, leftovers, messages, scratch, state, stateRoot } from '../lib/corral';
 import { SECCOMP_ARCHS, SPEC_SECCOMP_ARCHS } from '../../src/linux/seccomp';
@@ -26,6 +26,7 @@ t.teardown(() => {
 });
 
 const AGENT = join(ROOT, 'test/fixtures/seccomp-agent.py');
+const SHARED_ROOTFS = readdirSync(BUSYBOX_ROOTFS).sort();
 const ARCHS = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
 
 interface Report {
@@ -70,10 +71,10 @@ for (const nnp of [true, false]) {
     const a = await agent(1);
     const out = scratch('notify-out-');
     const c = id(`notify${nnp ? 'nnp' : ''}`);
-    const b = bundle(baseConfig(['sh', '-c', `(mkdir /tmp/d; echo ppid=$PPID; ${FDS}; ls -d /tmp/d) > /out/log 2>&1`]), (cfg) => {
+    const b = bundle(baseConfig(['sh', '-c', `(mkdir /tmp/d; echo ppid=$PPID; ${FDS}; ls -d /tmp/d) > /tmp/out/log 2>&1`]), (cfg) => {
       cfg.process.noNewPrivileges = nnp;
       cfg.annotations = { 'org.example/key': 'value' };
-      (cfg as Config).mounts.push({ destination: '/out', type: 'bind', source: out, options: ['bind'] });
+      (cfg as Config).mounts.push({ destination: '/tmp/out', type: 'bind', source: out, options: ['bind'] });
       notifyProfile(a.sock, ['mkdir', 'mkdirat', 'getppid'])(cfg);
     });
     const r = corral(root, ['create', '--bundle', b, c]);
@@ -227,7 +228,7 @@ t.test('every flag loads, WAIT_KILLABLE_RECV and TSYNC with a listener too', asy
 
 const PROBE_SRC = join(ROOT, 'test/fixtures/probe.c');
 let probeBin: string | undefined;
-/** test/fixtures/probe.c, compiled static; bound read-only at /probe. Never run it on the host. */
+/** test/fixtures/probe.c, compiled static; bound read-only at /tmp/probe (on the tmpfs: the shared rootfs stays untouched). Never run it on the host. */
 function probe(): string {
   if (!probeBin) {
     probeBin = join(scratch('probe-'), 'probe');
@@ -243,7 +244,7 @@ const NR = { personality: '135:0x40000', kexec_load: 246, bpf: 321, perf_event_o
 function confined(t: Test, name: string, script: string, edit: Edit): string {
   const c = id(name);
   const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', script]), (cfg) => {
-    (cfg as Config).mounts.push({ destination: '/probe', type: 'bind', source: probe(), options: ['bind', 'ro'] });
+    (cfg as Config).mounts.push({ destination: '/tmp/probe', type: 'bind', source: probe(), options: ['bind', 'ro'] });
     edit(cfg);
   }), c]);
   t.equal(r.status, 0, `${name}: ${messages(r.stderr)}`);
@@ -273,8 +274,8 @@ t.test('podman\'s default profile loads, ordinary programs run, and it blocks wh
   const out = confined(t, 'podman', `${ORDINARY}; grep ^Seccomp: /proc/self/status`, edit);
   t.match(out, /^hi\nls-ok\ndate-ok\n\d+\n0\nfiles-ok\nsleep-ok\n\d+\nSeccomp:\s+2\n$/, 'ordinary programs run under the filter');
   const raw = Object.entries(NR).map(([n, nr]) => `sys:${n}:${nr}`);
-  const blocked = confined(t, 'podmanblocked', `/probe ${raw.join(' ')} keyctl`, edit);
-  const free = confined(t, 'podmanfree', `/probe ${raw.join(' ')} keyctl`, withCaps(PODMAN_CAPS));
+  const blocked = confined(t, 'podmanblocked', `/tmp/probe ${raw.join(' ')} keyctl`, edit);
+  const free = confined(t, 'podmanfree', `/tmp/probe ${raw.join(' ')} keyctl`, withCaps(PODMAN_CAPS));
   // podman's entries: kexec_load, swapon: EPERM for everyone; bpf, perf_event_open:
   // EPERM without CAP_SYS_ADMIN; a personality outside its list and any syscall the
   // profile does not name: its defaultErrnoRet, ENOSYS.
@@ -291,7 +292,7 @@ t.test('docker\'s default profile blocks keyctl, user namespaces as non-root, an
   const docker: Edit = (c) => { withCaps(DOCKER_CAPS)(c); c.linux.seccomp = profile; };
   t.match(confined(t, 'docker', ORDINARY, docker), /^hi\nls-ok\ndate-ok\n\d+\n0\nfiles-ok\nsleep-ok\n\d+\n$/, 'ordinary programs run');
   const asUser: Edit = (c) => { c.process.user = { uid: 1000, gid: 1000 }; };
-  const probes = '/probe keyctl clone-userns unshare-user'; // unshare last: it leaves the process in the new namespace
+  const probes = '/tmp/probe keyctl clone-userns unshare-user'; // unshare last: it leaves the process in the new namespace
   // Each against the same process without the profile: the difference is the filter.
   const user = confined(t, 'dockeruser', probes, (c) => { docker(c); asUser(c); });
   const userFree = confined(t, 'dockeruserfree', probes, (c) => { withCaps(DOCKER_CAPS)(c); asUser(c); });
@@ -300,8 +301,12 @@ t.test('docker\'s default profile blocks keyctl, user namespaces as non-root, an
   // mount needs CAP_SYS_ADMIN anyway: give it, with the profile docker makes for its
   // default capabilities, so only the filter stands in the way.
   const withAdmin: Edit = (c) => { withCaps([...DOCKER_CAPS, 'CAP_SYS_ADMIN'])(c); };
-  const mounted = confined(t, 'dockermount', '/probe mount:/tmp', (c) => { withAdmin(c); c.linux.seccomp = profile; });
-  const mountFree = confined(t, 'dockermountfree', '/probe mount:/tmp', withAdmin);
+  const mounted = confined(t, 'dockermount', '/tmp/probe mount:/tmp', (c) => { withAdmin(c); c.linux.seccomp = profile; });
+  const mountFree = confined(t, 'dockermountfree', '/tmp/probe mount:/tmp', withAdmin);
   t.equal(mounted, 'mount:/tmp: EPERM\n', 'mount refused by the filter although the process holds CAP_SYS_ADMIN');
   t.equal(mountFree, 'mount:/tmp: ok\n', 'without the filter the same process mounts');
+});
+
+t.test('the shared rootfs is as it was', async (t) => {
+  t.same(readdirSync(BUSYBOX_ROOTFS).sort(), SHARED_ROOTFS, 'no mount point was made in it');
 });
