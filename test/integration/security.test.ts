@@ -34,7 +34,9 @@ t.teardown(() => {
 /** A private, writable copy of the busybox rootfs (the shared one is never touched). */
 function rootfsCopy(): string {
   const d = join(scratch('rootfs-'), 'rootfs');
-  execFileSync('cp', ['-a', BUSYBOX_ROOTFS, d]);
+  mkdirSync(d);
+  // Its contents: a copy even where bundles/busybox/rootfs is itself a link.
+  execFileSync('cp', ['-a', `${BUSYBOX_ROOTFS}/.`, d]);
   return d;
 }
 

@@ -361,6 +361,31 @@ t.test('seccomp records', async (t) => {
   addSeccomp(plain, { defaultAction: 'SCMP_ACT_ALLOW' });
   t.same(plain.records, [['seccomp', 'SCMP_ACT_ALLOW', '1']], 'no flags record without flags');
   t.same(tagged(plan(), 'seccomp'), [], 'no seccomp without linux.seccomp');
+  const ignored = new Plan();
+  addSeccomp(ignored, { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock', listenerMetadata: 'm' });
+  t.same(ignored.records, [['seccomp', 'SCMP_ACT_ALLOW', '1']], 'listenerPath is ignored when nothing notifies');
+});
+
+t.test('seccomp notify: the listener record carries the container process state', async (t) => {
+  const p = plan((c) => {
+    c.annotations = { a: 'b' };
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'meta', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+  });
+  t.same(tagged(p, 'seccomp-rule'), [['SCMP_ACT_NOTIFY', '1', 'mkdir', '']]);
+  const [path, tmpl] = one(p, 'seccomp-listener');
+  t.equal(path, '/run/agent.sock');
+  t.equal(tmpl.split('\x01').length, 3, 'the pid, twice, is left to the helper');
+  const doc = JSON.parse(tmpl.split('\x01').join('4242'));
+  t.same(doc, {
+    ociVersion: '1.3.0', fds: ['seccompFd'], pid: 4242, metadata: 'meta',
+    state: { ociVersion: '1.3.0', id: doc.state.id, status: 'created', pid: 4242, bundle: doc.state.bundle, annotations: { a: 'b' } },
+  });
+  const exec = new Plan();
+  addSeccomp(exec, { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/l', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, '/linux/seccomp',
+    { id: 'c1', bundle: '/b', initPid: 77 });
+  const e = JSON.parse(one(exec, 'seccomp-listener')[1].split('\x01').join('5'));
+  t.same(e, { ociVersion: '1.3.0', fds: ['seccompFd'], pid: 5, state: { ociVersion: '1.3.0', id: 'c1', status: 'running', pid: 77, bundle: '/b' } },
+    'for exec: running, the init\'s pid in state, no metadata when none is set');
 });
 
 t.test('seccomp errors name the field', async (t) => {
@@ -368,9 +393,17 @@ t.test('seccomp errors name the field', async (t) => {
   t.equal(err({ defaultAction: 'SCMP_ACT_NOPE' }), '/linux/seccomp/defaultAction: unknown seccomp action "SCMP_ACT_NOPE"');
   t.equal(err({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW' }, { names: ['b'], action: 'BOGUS' }] }),
     '/linux/seccomp/syscalls/1/action: unknown seccomp action "BOGUS"');
-  t.equal(err({ defaultAction: 'SCMP_ACT_NOTIFY' }), '/linux/seccomp/defaultAction: SCMP_ACT_NOTIFY is not supported by corral yet');
-  t.equal(err({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock' }),
-    '/linux/seccomp/listenerPath: seccomp notify listeners are not supported by corral yet');
+  t.equal(err({ defaultAction: 'SCMP_ACT_NOTIFY' }),
+    '/linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action: the runtime\'s own hand-over of the listener would wait on it');
+  t.equal(err({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }),
+    '/linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs the path of the seccomp agent\'s socket');
+  t.equal(err({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock', syscalls: [{ names: ['sendmsg'], action: 'SCMP_ACT_NOTIFY' }] }),
+    '/linux/seccomp/syscalls/0: SCMP_ACT_NOTIFY cannot be used for sendmsg: corral hands the listener to the agent with it');
+  t.equal(err({ defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'm' }), '/linux/seccomp/listenerMetadata: must not be set without listenerPath');
+  t.equal(err({ defaultAction: 'SCMP_ACT_LOG', defaultErrnoRet: 1 }),
+    '/linux/seccomp/defaultErrnoRet: SCMP_ACT_LOG takes no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)');
+  t.equal(err({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_TRAP', errnoRet: 1 }] }),
+    '/linux/seccomp/syscalls/0/errnoRet: SCMP_ACT_TRAP takes no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)');
   t.equal(err({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'SCMP_CMP_SIMILAR' }] }] }),
     '/linux/seccomp/syscalls/0/args/1/op: unknown operator "SCMP_CMP_SIMILAR"');
   t.equal(err({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }] }),
