@@ -48,7 +48,7 @@ t.test('every v1 field lands in its file; hugetlb on the unified side; the recor
   const [major, minor] = (dev ?? '0:0').split(':').map(Number);
   const resources = {
     memory: { limit: 50593792, reservation: 40000000, swap: 60000000, kernel: 50593792, kernelTCP: 20000000, swappiness: 10, disableOOMKiller: true },
-    cpu: { shares: 512, quota: 50000, period: 200000, burst: 10000, cpus: '0', mems: '0', idle: 0 },
+    cpu: { shares: 512, quota: 50000, period: 200000, burst: 10000, realtimePeriod: 1000000, realtimeRuntime: 10000, cpus: '0', mems: '0', idle: 0 },
     pids: { limit: 77 },
     blockIO: dev ? { weight: 300, throttleReadBpsDevice: [{ major, minor, rate: 1048576 }], throttleWriteIOPSDevice: [{ major, minor, rate: 100 }] } : undefined,
     hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }],
@@ -72,6 +72,9 @@ t.test('every v1 field lands in its file; hugetlb on the unified side; the recor
   t.equal(cg('cpu', path, 'cpu.cfs_period_us'), '200000');
   t.equal(cg('cpu', path, 'cpu.cfs_burst_us'), '10000');
   t.equal(cg('cpu', path, 'cpu.idle'), '0');
+  t.equal(cg('cpu', path, 'cpu.rt_period_us'), '1000000');
+  t.equal(cg('cpu', path, 'cpu.rt_runtime_us'), '10000');
+  t.equal(cg('cpu', `/corral-test-${process.pid}`, 'cpu.rt_runtime_us'), '10000', 'the parent corral made got the real-time budget');
   t.equal(cg('cpuset', path, 'cpuset.cpus'), '0');
   t.equal(cg('cpuset', path, 'cpuset.mems'), '0');
   t.equal(cg('pids', path, 'pids.max'), '77');
