@@ -15,4 +15,5 @@ export CORRAL_WRITE_CODE_CACHE=1
 "$node" "$dist/boot.js" --root "$tmp/root" create --bundle "$tmp/bundle" none 2>/dev/null
 "$node" "$dist/boot.js" --root "$tmp/root" run --bundle "$tmp/bundle" none 2>/dev/null
 "$node" "$dist/boot.js" --root "$tmp/root" exec none true 2>/dev/null
+"$node" "$dist/boot.js" --root "$tmp/root" update --pids-limit 1 none 2>/dev/null
 test -s "$dist/corral.cache" && test -s "$dist/cmd-create.cache"

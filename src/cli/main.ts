@@ -44,7 +44,16 @@ function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
       'short-option-groups': false,
     },
   };
-  const r = parser.detailed(argv, cfg);
+  // yargs-parser never takes a lone "-" as a value; runc's callers pass one
+  // (containerd: `update --resources -`): glue it to its string flag.
+  const strings = new Set(flags.filter((f) => f.type === 'string').flatMap((f) => [f.name, ...(f.alias ?? [])]));
+  const glued: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (argv[i + 1] === '-' && /^--?[^=]+$/.test(a) && strings.has(a.replace(/^--?/, ''))) glued.push(`${a}=-`), i++;
+    else glued.push(a);
+  }
+  const r = parser.detailed(glued, cfg);
   if (r.error) throw new UsageError(r.error.message);
   const known = new Set(flags.flatMap((f) => [f.name, ...(f.alias ?? [])]));
   const opts: Record<string, unknown> = {};
