@@ -236,3 +236,11 @@ t.test('parseSignal: real-time signals past SIGRTMAX are errors', async (t) => {
   t.throws(() => parseSignal('RTMIN+40'), { message: 'unknown signal "RTMIN+40"' });
   t.throws(() => parseSignal('RTMAX-40'), { message: 'unknown signal "RTMAX-40"' });
 });
+
+t.test('a lone - is a string flag\'s value, as containerd passes it', async (t) => {
+  for (const args of [['update', '--resources', '-', 'nope'], ['update', '-r', '-', 'nope'], ['update', '--resources=-', 'nope']]) {
+    const r = run(['--root', root, ...args]);
+    t.equal(r.status, 1, args.join(' '));
+    t.equal(messages(r.stderr), 'container does not exist', `${args.join(' ')}: the id is the only argument`);
+  }
+});
