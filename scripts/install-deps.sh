@@ -5,7 +5,7 @@ set -eu
 # runc only as a control in tests and bench; podman/conmon and containerd are the real
 # callers the integration tests drive.
 pkgs="build-essential cmake pkg-config busybox-static libseccomp-dev golang-github-opencontainers-specs-dev
-iproute2 file python3 runc podman conmon slirp4netns uidmap containerd"
+iproute2 file python3 runc podman conmon catatonit netavark iptables containerd"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -51,9 +51,10 @@ static unsigned long locked_flags(int fd) {
   return f;
 }
 
-static void remount(int rootfd, const char *dst, unsigned long flags) {
+static void remount(int rootfd, const char *dst, unsigned long flags, bool keep_flags = false) {
   int fd = open_in_root(rootfd, dst, O_PATH);
   if (fd < 0) die_errno("remount: open", dst, errno);
+  if (keep_flags) flags |= locked_flags(fd);
   if (mount("", fd_path(fd, 0), nullptr, flags, nullptr) < 0) {
     if (errno != EPERM || mount("", fd_path(fd, 0), nullptr, flags | locked_flags(fd), nullptr) < 0)
       die_errno("remount", dst, errno);
@@ -75,11 +76,25 @@ static void do_mount(int rootfd, const MountPlan *m) {
     unsigned long extra = flags & ~(MS_BIND | MS_REC);
     if (extra) remount(rootfd, m->dst, MS_REMOUNT | MS_BIND | extra);
   } else {
+    // tmpcopyup: keep a handle on the directory the tmpfs will cover, to copy it in.
+    int below = -1;
+    if (m->copyup) {
+      below = open_in_root(rootfd, m->dst, O_RDONLY | O_DIRECTORY);
+      if (below < 0) die_errno("tmpcopyup: open", m->dst, errno);
+    }
     if (mount(m->src, fd_path(fd, 0), m->type, flags, m->data) < 0) {
       Buf b; buf_reset(&b); buf_str(&b, m->type); buf_str(&b, " on"); 
       die_errno(buf_cstr(&b), m->dst, errno);
     }
     close(fd);
+    if (below >= 0) {
+      int top = open_in_root(rootfd, m->dst, O_RDONLY | O_DIRECTORY);
+      if (top < 0 || copy_tree(below, top, 0) < 0) die_errno("tmpcopyup: copy into", m->dst, errno);
+      struct stat st;
+      if (fstat(below, &st) == 0) (void)!fchown(top, st.st_uid, st.st_gid), (void)!fchmod(top, st.st_mode & 07777);
+      close(top);
+      close(below);
+    }
   }
   if (m->prop) {
     int pfd = open_in_root(rootfd, m->dst, O_PATH);
@@ -169,7 +184,8 @@ static void readonly_path(int rootfd, const char *path) {
   if (mount(fd_path(fd, 0), fd_path(fd, 0), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     die_errno("readonlyPaths: bind", path, errno);
   close(fd);
-  remount(rootfd, path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC);
+  // Keeps what the mount had (proc's nosuid,nodev,noexec), as runc.
+  remount(rootfd, path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, true);
 }
 
 static void enter_root(const Plan *p, int rootfd) {

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -157,4 +159,63 @@ int open_own_fd_dir() {
   close(mnt);
   errno = err;
   return dir;
+}
+
+static int copy_attrs(int dirfd, const char *name, const struct stat *st, bool link) {
+  int flags = link ? AT_SYMLINK_NOFOLLOW : 0;
+  if (fchownat(dirfd, name, st->st_uid, st->st_gid, flags) < 0) return -1;
+  if (!link && fchmodat(dirfd, name, st->st_mode & 07777, 0) < 0) return -1;
+  struct timespec times[2] = {st->st_atim, st->st_mtim};
+  return utimensat(dirfd, name, times, flags);
+}
+
+int copy_tree(int from, int to, int depth) {
+  if (depth > 64) { errno = ELOOP; return -1; }
+  char buf[8192];
+  for (;;) {
+    long n = syscall(SYS_getdents64, from, buf, sizeof(buf));
+    if (n < 0) return -1;
+    if (n == 0) return 0;
+    for (long off = 0; off < n;) {
+      struct dirent64 { unsigned long long ino; long long off; unsigned short reclen; unsigned char type; char name[1]; };
+      auto *d = (dirent64 *)(buf + off);
+      off += d->reclen;
+      const char *name = d->name;
+      if (streq(name, ".") || streq(name, "..")) continue;
+      struct stat st;
+      if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+      if (S_ISDIR(st.st_mode)) {
+        if (mkdirat(to, name, 0700) < 0 && errno != EEXIST) return -1;
+        int s = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int t = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r = (s < 0 || t < 0) ? -1 : copy_tree(s, t, depth + 1);
+        int e = errno;
+        if (s >= 0) close(s);
+        if (t >= 0) close(t);
+        if (r < 0) { errno = e; return -1; }
+      } else if (S_ISREG(st.st_mode)) {
+        int s = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (s < 0) return -1;
+        int t = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (t < 0) { int e = errno; close(s); errno = e; return -1; }
+        char chunk[16384];
+        ssize_t r;
+        while ((r = read(s, chunk, sizeof(chunk))) > 0)
+          if (!write_all(t, chunk, (size_t)r)) { r = -1; break; }
+        int e = errno;
+        close(s);
+        close(t);
+        if (r < 0) { errno = e; return -1; }
+      } else if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        ssize_t l = readlinkat(from, name, target, sizeof(target) - 1);
+        if (l < 0) return -1;
+        target[l] = 0;
+        if (symlinkat(target, to, name) < 0) return -1;
+      } else {
+        if (mknodat(to, name, st.st_mode, st.st_rdev) < 0) return -1;
+      }
+      if (copy_attrs(to, name, &st, S_ISLNK(st.st_mode)) < 0) return -1;
+    }
+  }
 }

@@ -11,6 +11,9 @@ int mkdir_all_in_root(int rootfd, const char *path, mode_t mode);
 // O_PATH fd of path, creating it (and its parents) first when missing:
 // kind "dir" makes a directory, "file" an empty file, anything else creates nothing.
 int ensure_in_root(int rootfd, const char *path, const char *kind);
+// Copies the tree under directory fd from into directory fd to: files, directories,
+// symlinks, device nodes and fifos, with modes, owners and times. 0 or -1 with errno.
+int copy_tree(int from, int to, int depth);
 // "/proc/self/fd/N" for fd (a static buffer per slot 0..3).
 const char *fd_path(int fd, int slot);
 // Splits path into its parent directory and last component, inside root: returns an

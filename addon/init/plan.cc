@@ -24,7 +24,7 @@ const Tag kTags[] = {
     {"timens", 1},   {"cgroup", 1},     {"cgroup-home", 1}, {"cleanup-cgroup", 1}, {"cleanup-file", 1},
     {"cleanup-dir", 1}, {"oomscore", 1}, {"hostname", 1},  {"domainname", 1}, {"rootfs", 1},
     {"rootprop", 1}, {"readonlyroot", 1}, {"nopivot", 1},  {"hooks", 1},    {"nnp", 1},
-    {"setsid", 1},   {"mount", 7},      {"device", 8},     {"symlink", 2},  {"masked", 1},
+    {"setsid", 1},   {"mount", 7},      {"device", 8},     {"symlink", 2},  {"copyup", 1},  {"masked", 1},
     {"readonly", 1}, {"sysctl", 2},     {"rlimit", 3},     {"user", 3},     {"gid", 1},
     {"caps", 5},     {"cwd", 1},        {"arg", 1},        {"env", 1},      {"fifo", 1},
     {"preservefds", 1}, {"seccomp", 2},  {"seccomp-arch", 1}, {"seccomp-flags", 1},
@@ -79,7 +79,10 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
     else if (IS("nnp")) p->nnp = true;
     else if (IS("setsid")) p->new_session = true;
     else if (IS("mount"))
-      ADD(p->mounts, p->nmounts, (MountPlan{f[0], f[1], f[2], f[4], parse_ull(f[3]), parse_ull(f[5]), f[6]}));
+      ADD(p->mounts, p->nmounts, (MountPlan{f[0], f[1], f[2], f[4], parse_ull(f[3]), parse_ull(f[5]), f[6], false}));
+    else if (IS("copyup")) {
+      if (p->nmounts) p->mounts[p->nmounts - 1].copyup = true;  // of the mount just before
+    }
     else if (IS("device"))
       ADD(p->devices, p->ndevices,
           (DevicePlan{f[0], f[1][0], (unsigned)parse_ull(f[2]), (unsigned)parse_ull(f[3]),

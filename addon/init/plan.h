@@ -12,6 +12,7 @@ struct MountPlan {
   const char *src, *dst, *type, *data;
   unsigned long flags, prop;
   const char *kind;  // "dir", "file" or "none": what to create at dst when missing
+  bool copyup;       // tmpcopyup: the tmpfs starts with what it covers
 };
 struct DevicePlan {
   const char *path;

@@ -6,6 +6,19 @@ import { CorralError, fsError } from '../cli/errors';
 import { configProblems } from '../spec/validate';
 import type { Config } from '../spec/types';
 
+/**
+ * What real callers write that the schema refuses but runc takes: podman puts a
+ * device's whole st_mode in fileMode (e.g. 8630 = S_IFCHR|0666); runc keeps only the
+ * permission bits, and so do we.
+ */
+function normalize(doc: unknown): void {
+  const devices = (doc as { linux?: { devices?: unknown } })?.linux?.devices;
+  if (!Array.isArray(devices)) return;
+  for (const d of devices) {
+    if (d && typeof d.fileMode === 'number' && d.fileMode > 0o7777) d.fileMode &= 0o7777;
+  }
+}
+
 export function loadConfig(bundle: string, file = join(bundle, 'config.json')): Config {
   let text: string;
   try {
@@ -19,6 +32,7 @@ export function loadConfig(bundle: string, file = join(bundle, 'config.json')): 
   } catch (e) {
     throw new CorralError(`${file}: invalid JSON: ${(e as Error).message}`);
   }
+  normalize(doc);
   const problems = configProblems(doc);
   if (problems.length) {
     const name = file.endsWith('/config.json') ? 'config.json' : file;

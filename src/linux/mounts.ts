@@ -25,22 +25,27 @@ export const PROPAGATION: Record<string, number> = {
 // Options corral recognises but cannot honour: an error, never silently dropped.
 const UNSUPPORTED = new Set(['idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
   'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime',
-  'rnosymfollow', 'rsymfollow', 'tmpcopyup']);
+  'rnosymfollow', 'rsymfollow']);
 
 export interface ParsedOptions {
   flags: number;
   propagation: number;
   data: string[];
   bind: boolean;
+  /** tmpcopyup (runc's extension for tmpfs): the tmpfs starts with what it covers. */
+  copyup: boolean;
 }
 
 export function parseMountOptions(options: string[], field: string): ParsedOptions {
   let flags = 0;
   let propagation = 0;
   const data: string[] = [];
+  let copyup = false;
   options.forEach((opt, i) => {
     const f = FLAGS[opt];
-    if (f) {
+    if (opt === 'tmpcopyup') {
+      copyup = true;
+    } else if (f) {
       flags = (flags & ~f[0]) | f[1];
     } else if (opt in PROPAGATION) {
       propagation = PROPAGATION[opt];
@@ -50,5 +55,5 @@ export function parseMountOptions(options: string[], field: string): ParsedOptio
       data.push(opt);
     }
   });
-  return { flags, propagation, data, bind: (flags & MS.BIND) !== 0 };
+  return { flags, propagation, data, bind: (flags & MS.BIND) !== 0, copyup };
 }

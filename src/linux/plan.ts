@@ -222,6 +222,10 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     if (type === 'devpts') hasDevpts = true;
     const flags = opts.flags | (bind ? MS.BIND : 0);
     plan.add('mount', src, m.destination, bind ? '' : type, flags, opts.data.join(','), opts.propagation, kind);
+    if (opts.copyup) {
+      if (type !== 'tmpfs') throw new CorralError(`${field}/options: tmpcopyup is for tmpfs mounts (got type "${type}")`);
+      plan.add('copyup', 1);
+    }
   });
 
   const devices = devBound ? [] : DEFAULT_DEVICES.filter((d) => !linux.devices?.some((c) => c.path === d.path));
