@@ -89,9 +89,8 @@ static void do_mount(int rootfd, const MountPlan *m) {
     close(fd);
     if (below >= 0) {
       int top = open_in_root(rootfd, m->dst, O_RDONLY | O_DIRECTORY);
+      // The contents only: the tmpfs's own mode= and owner stay as mounted (runc's way).
       if (top < 0 || copy_tree(below, top, 0) < 0) die_errno("tmpcopyup: copy into", m->dst, errno);
-      struct stat st;
-      if (fstat(below, &st) == 0) (void)!fchown(top, st.st_uid, st.st_gid), (void)!fchmod(top, st.st_mode & 07777);
       close(top);
       close(below);
     }

@@ -435,7 +435,6 @@ const cases: Case[] = [
   },
   {
     name: '--read-only',
-    corralBug: 'podman\'s tmpfs mounts carry the "tmpcopyup" option, which corral refuses',
     fn: (t, rt, say) => {
       const r = rt.run(['--read-only'], ['sh', '-c', 'touch /x 2>&1; for d in /tmp /run /var/tmp; do touch $d/y && echo $d-writable; done; grep " / " /proc/mounts | cut -d" " -f4 | cut -d, -f1']);
       status(t, r, 0, say, 'run --read-only');
@@ -458,7 +457,6 @@ const cases: Case[] = [
   },
   {
     name: '--tmpfs',
-    corralBug: 'podman passes --tmpfs mounts with the "tmpcopyup" option (copy the directory\'s content into the new tmpfs), which corral refuses',
     fn: (t, rt, say) => {
       const r = rt.run(['--tmpfs', '/scratch:size=1m,mode=1777', '--tmpfs', '/etc'], ['sh', '-c', 'grep " /scratch " /proc/mounts; stat -c %a /scratch; dd if=/dev/zero of=/scratch/big bs=1k count=2048 2>/dev/null || echo full; grep ^root: /etc/passwd; grep " /etc " /proc/mounts | cut -d" " -f3']);
       status(t, r, 0, say, 'run --tmpfs');
@@ -585,7 +583,6 @@ const cases: Case[] = [
   // Beyond the issue's list: what podman users pass every day.
   {
     name: '--device',
-    corralBug: 'podman writes linux.devices[].fileMode with the file type bits (st_mode: S_IFCHR|0666 = 8630) and corral\'s schema check refuses anything above 512',
     fn: (t, rt, say) => {
       const r = rt.run(['--device', '/dev/null:/dev/mynull'], ['sh', '-c', 'ls -l /dev/mynull; echo x > /dev/mynull && echo writable']);
       status(t, r, 0, say, 'run --device /dev/null:/dev/mynull');
@@ -594,7 +591,6 @@ const cases: Case[] = [
   },
   {
     name: '--privileged',
-    corralBug: 'podman gives every host device, each fileMode with the file type bits, which corral\'s schema check refuses (and the message, one line per device, overflows what conmon passes back to podman)',
     fn: (t, rt, say) => {
       const bounding = /CapBnd:\s+(\w+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
       const r = rt.run(['--privileged'], ['sh', '-c', 'grep CapEff /proc/self/status | cut -f2; grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1; [ -c /dev/kmsg ] && echo host-devices']);
