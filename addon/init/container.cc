@@ -228,13 +228,12 @@ void container_main(const Plan *p, int sock) {
   sync_expect(sock, "go");  // the parent has written our id maps
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
   // The fifo is reopened for writing through our /proc/self/fd at start time, when
-  // its path is not reachable by name any more. Both are opened while we still are
-  // the host's root: the state directory may be 0700. The fd directory is of a procfs
-  // of the container's pid namespace, never the host's /proc (see fs.h).
-  int fifo = -1, fddir = -1;
-  if (p->fifo) {
-    fifo = open(p->fifo, O_PATH | O_CLOEXEC);
-    if (fifo < 0) die_errno("open exec fifo", p->fifo, errno);
+  // its path is not reachable by name any more. It was opened by our parent as the
+  // host's root (a user namespace's root cannot search a 0700/0600 state directory).
+  // The fd directory is of a procfs of the container's pid namespace, never the
+  // host's /proc (see fs.h).
+  int fifo = p->fifo_fd, fddir = -1;
+  if (fifo >= 0) {
     fddir = open_own_fd_dir();
     if (fddir < 0) die_errno("open /proc/self/fd", nullptr, errno);
   }

@@ -137,6 +137,7 @@ static int mode_create(int node) {
   Plan *p = load_plan(node);
   // Joined before the clone, so the init is born inside (and its cgroup namespace is rooted there).
   join_cgroups(p->cgroups, p->ncgroups);
+  if (p->fifo && (p->fifo_fd = open(p->fifo, O_PATH | O_CLOEXEC)) < 0) die_errno("open exec fifo", p->fifo, errno);
   int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (procfd < 0) die_errno("open /proc", nullptr, errno);
   join_namespaces(p);

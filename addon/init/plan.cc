@@ -40,6 +40,7 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
   p->personality = -1;
   p->ioprio = -1;
   p->console_fd = -1;
+  p->fifo_fd = -1;
   const char *tag;
   while ((tag = r.next())) {
     int nf = -1;

@@ -55,6 +55,7 @@ struct Plan {
   const char *argv[kMaxItems + 1]; int nargv;
   const char *envp[kMaxItems + 1]; int nenvp;
   const char *fifo;
+  int fifo_fd;  // opened by the helper's parent, as the host's root, before any namespace
   int preserve_fds;
   const char *console_path;       // console socket to connect to (process.terminal)
   int console_fd;                 // ... or already connected: inherited fd

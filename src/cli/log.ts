@@ -39,6 +39,9 @@ function emit(level: string, msg: string): void {
 
 export function logError(msg: string): void {
   emit('error', msg);
+  // As runc: with --log the message also goes to stderr, plain. The containerd shim
+  // tells "not found" from other errors by what the runtime printed there.
+  if (logPath) writeAll(2, msg + '\n');
 }
 
 export function logWarn(msg: string): void {

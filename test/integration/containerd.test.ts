@@ -592,7 +592,6 @@ const CASES: Case[] = [
     // classifies failures from the runtime's combined stdout/stderr (go-runc's error
     // text): "container not running"/"no such process" → ErrNotFound, "does not exist" →
     // no such container. runc's fatal() writes the error to the log *and* to stderr.
-    todo: { corral: 'corral bug: with --log, errors go only to the log file, not also to stderr as runc does, so the shim sees "exit status 1: " and reports "unknown error after kill"' },
     async run(t, d, bug) {
       const rt = d.rt.name;
       const id = newId('stopped', d);
@@ -651,7 +650,6 @@ const CASES: Case[] = [
     // corral's init opens the exec fifo by path once it is in the new user namespace, where
     // it has no CAP_DAC_OVERRIDE over the host's directories; runc opens it in `runc create`
     // (the host's root) and hands the init the fd.
-    todo: { corral: 'corral bug: the exec fifo is opened inside the new user namespace, so a --root below a directory without search permission (here /run/containerd, 0600) gives "open exec fifo ...: permission denied"' },
     async run(t, d, bug) {
       const rt = d.rt.name;
       const id = newId('userns', d);
