@@ -207,25 +207,8 @@ static void hand_over(const Seccomp *s, int listener) {
     if (*c != '\x01') { s->msg[n++] = *c; continue; }
     for (ssize_t i = 0; i < pl; i++) s->msg[n++] = pid[i];
   }
-  struct iovec iov = {s->msg, n};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr m = {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof(control);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &listener, sizeof(int));
-  unsigned off = 0;
-  while (off < n) {
-    ssize_t r = off == 0 ? sendmsg(s->listener_sock, &m, MSG_NOSIGNAL) : send(s->listener_sock, s->msg + off, n - off, MSG_NOSIGNAL);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) die_errno("seccomp: send the listener fd to the seccomp agent at", s->listener_path, r < 0 ? errno : EIO);
-    off += (unsigned)r;
-  }
+  if (!send_fd(s->listener_sock, listener, s->msg, n))
+    die_errno("seccomp: send the listener fd to the seccomp agent at", s->listener_path, errno);
   close(listener);
   close(s->listener_sock);
   close(s->host_self);

@@ -25,24 +25,6 @@ void console_connect(Plan *p) {
   p->console_fd = s;
 }
 
-static void send_master(int sock, int master, const char *name) {
-  struct iovec iov = {(void *)name, cstrlen(name)};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  ssize_t r;
-  do r = sendmsg(sock, &msg, 0); while (r < 0 && errno == EINTR);
-  if (r < 0) die_errno("send pty master to the console socket", nullptr, errno);
-}
-
 void setup_terminal(const Plan *p, bool bind_console) {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -67,7 +49,8 @@ void setup_terminal(const Plan *p, bool bind_console) {
     close(c);
     if (mount(buf_cstr(&name), "/dev/console", nullptr, MS_BIND, nullptr) < 0) die_errno("bind /dev/console", nullptr, errno);
   }
-  send_master(p->console_fd, master, buf_cstr(&name));
+  if (!send_fd(p->console_fd, master, buf_cstr(&name), name.len))
+    die_errno("send pty master to the console socket", nullptr, errno);
   close(master);
   close(p->console_fd);
   if (setsid() < 0 && errno != EPERM) die_errno("setsid", nullptr, errno);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int g_report_fd = -1;
@@ -123,4 +124,31 @@ void die_msg(const char *what, const char *arg) {
   if (arg) { buf_str(&b, " "); buf_str(&b, arg); }
   report(&b);
   _exit(1);
+}
+
+bool send_fd(int sock, int fd, const void *data, size_t len) {
+  struct iovec iov = {(void *)data, len};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr m = {};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof(control);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  const char *p = (const char *)data;
+  size_t off = 0;
+  bool first = true;
+  while (first || off < len) {
+    ssize_t r = first ? sendmsg(sock, &m, MSG_NOSIGNAL) : send(sock, p + off, len - off, MSG_NOSIGNAL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return false;
+    if (r == 0 && !first) { errno = EIO; return false; }
+    off += (size_t)r;
+    first = false;
+  }
+  return true;
 }

@@ -27,6 +27,10 @@ bool read_full(int fd, void *buf, size_t len);
 // Reads one '\n'-terminated line (without the newline) into out; false on EOF/error.
 bool read_line(int fd, char *out, size_t cap);
 
+// Sends fd over a unix socket (SCM_RIGHTS) with data, then the rest of data if the
+// first sendmsg took only part. No SIGPIPE. Returns false with errno on failure.
+bool send_fd(int sock, int fd, const void *data, size_t len);
+
 // The fd of the sync socket errors are reported on (set by whoever owns it).
 extern int g_report_fd;
 // Reports "error <what>: <strerror(err)>\n" on g_report_fd (or stderr) and exits 1.
