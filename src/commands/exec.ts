@@ -22,4 +22,5 @@ export const main: CommandMain = (g, o, [id, ...command]) =>
     processLabel: o['process-label'] as string | undefined,
     preserveFds: o['preserve-fds'] as number,
     ignorePaused: !!o['ignore-paused'],
+    cgroups: list<string>(o.cgroup),
   });

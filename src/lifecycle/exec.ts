@@ -2,12 +2,12 @@
 // cgroups (setns into user and mount namespaces needs a single-threaded process),
 // forks into its pid namespace, applies the process's identity, caps and seccomp,
 // and execs. Without --detach we wait and exit with the process's status.
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { CorralError, fsError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
-import { procsFiles } from '../linux/cgroups/manager';
+import { hostLayout } from '../linux/cgroups/layout';
 import { Helper } from '../linux/helper';
 import { NAMESPACES } from '../linux/namespaces';
 import { Plan, addProcess, addTerminal } from '../linux/plan';
@@ -35,6 +35,8 @@ export interface ExecArgs {
   processLabel?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** runc's --cgroup: "sub" (every hierarchy) or "ctrl[,ctrl]:sub", an existing sub-cgroup. */
+  cgroups?: string[];
 }
 
 function loadProcessFile(path: string): Process {
@@ -88,6 +90,30 @@ function processFor(base: Process | undefined, a: ExecArgs): Process {
   return p;
 }
 
+/** cgroup.procs files to join: the container's, or the sub-cgroups --cgroup names. */
+function execCgroups(paths: string[], specs: string[]): string[] {
+  const chosen = [...paths];
+  for (const spec of specs) {
+    const colon = spec.indexOf(':');
+    const controllers = colon >= 0 ? spec.slice(0, colon).split(',') : undefined;
+    const sub = colon >= 0 ? spec.slice(colon + 1) : spec;
+    if (!sub || isAbsolute(sub) || sub.split('/').includes('..'))
+      throw new CorralError(`--cgroup ${spec}: the sub-cgroup must be a relative path inside the container's cgroup`);
+    let matched = false;
+    const hierarchies = hostLayout().hierarchies; // in the order of the record's paths
+    paths.forEach((p, i) => {
+      const has = hierarchies[i]?.controllers ?? [];
+      if (controllers && !controllers.some((c) => has.includes(c) || has.includes(`name=${c}`))) return;
+      const dir = join(p, sub);
+      if (!existsSync(dir)) throw new CorralError(`--cgroup ${spec}: ${dir}: no such cgroup`);
+      chosen[i] = dir;
+      matched = true;
+    });
+    if (!matched) throw new CorralError(`--cgroup ${spec}: no hierarchy of the container has controller ${controllers?.join(',')}`);
+  }
+  return chosen.map((p) => join(p, 'cgroup.procs'));
+}
+
 /** The namespaces to enter: the container's, less those we already share. */
 function namespacePaths(pid: number, types: string[]): [number, string][] {
   const out: [number, string][] = [];
@@ -117,7 +143,7 @@ export function exec(g: Globals, a: ExecArgs): number {
   const plan = new Plan().add('mode', 'exec');
   const types = rec.namespaces.map((n) => n.type);
   for (const [flag, path] of namespacePaths(rec.pid, types)) plan.add('setns', flag, path);
-  for (const f of procsFiles(rec.cgroups)) plan.add('cgroup', f);
+  for (const f of execCgroups(rec.cgroups.paths, a.cgroups ?? [])) plan.add('cgroup', f);
   if (passFds) plan.add('preservefds', passFds);
   if (rec.seccomp) addSeccomp(plan, rec.seccomp, '/linux/seccomp', { id: rec.id, bundle: rec.bundle, annotations: rec.annotations, initPid: rec.pid });
   if (proc.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);

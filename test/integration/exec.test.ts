@@ -86,3 +86,18 @@ t.test('exec fails clearly', async (t) => {
   const none = corral(root, ['exec', 'nope-' + process.pid, 'true']);
   t.match(messages(none.stderr), /container does not exist/);
 });
+
+t.test('exec --cgroup joins an existing sub-cgroup', async (t) => {
+  const { c } = running('subcg');
+  const rec = JSON.parse(readFileSync(join(root, c, 'state.json'), 'utf8'));
+  const memory = (rec.cgroups.paths as string[]).find((p) => p.includes('/memory/'))!;
+  require('node:fs').mkdirSync(join(memory, 'sub'));
+  const r = corral(root, ['exec', '--cgroup', 'memory:sub', c, 'cat', '/proc/self/cgroup']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, new RegExp(`:memory:/corral/${c}/sub\n`), 'in the memory sub-cgroup');
+  t.match(r.stdout, new RegExp(`:pids:/corral/${c}\n`), 'other hierarchies: the container\'s own cgroup');
+  const bad = corral(root, ['exec', '--cgroup', 'nope', c, 'true']);
+  t.match(messages(bad.stderr), /--cgroup nope: .*\/nope: no such cgroup/);
+  const esc = corral(root, ['exec', '--cgroup', '../x', c, 'true']);
+  t.match(messages(esc.stderr), /must be a relative path inside the container's cgroup/);
+});
