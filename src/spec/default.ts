@@ -7,8 +7,8 @@ export function defaultConfig(rootless: boolean, uid = 0, gid = 0): Config {
   const c: Config = {
     ociVersion: '1.3.0',
     process: {
-      // runc's default is a terminal; corral has no terminal support yet, so none.
-      terminal: false,
+      terminal: true, // as runc's: `corral run` attaches its own terminal
+
       user: { uid: 0, gid: 0 },
       args: ['sh'],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
