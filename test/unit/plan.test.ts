@@ -69,7 +69,8 @@ t.test('parseMountOptions: flags set and cleared', async (t) => {
   t.equal(parseMountOptions(['noatime', 'atime', 'relatime', 'norelatime'], 'f').flags, 0);
   t.equal(parseMountOptions(['defaults'], 'f').flags, 0);
   t.equal(parseMountOptions(['remount', 'ro'], 'f').flags, MS.REMOUNT | MS.RDONLY);
-  t.same(parseMountOptions([], 'f'), { flags: 0, propagation: 0, data: [], bind: false });
+  t.same(parseMountOptions([], 'f'), { flags: 0, propagation: 0, data: [], bind: false, copyup: false });
+  t.equal(parseMountOptions(['rw', 'tmpcopyup'], 'f').copyup, true, 'tmpcopyup, runc\'s extension');
 });
 
 t.test('parseMountOptions: propagation', async (t) => {
@@ -102,7 +103,6 @@ t.test('parseMountOptions: unsupported options are errors naming the field', asy
     message: '/mounts/3/options/2: mount option "idmap" is not supported by corral',
   });
   t.throws(() => parseMountOptions(['rro'], '/mounts/0/options'), { message: '/mounts/0/options/0: mount option "rro" is not supported by corral' });
-  t.throws(() => parseMountOptions(['tmpcopyup'], 'x'), /tmpcopyup/);
 });
 
 // ---------------------------------------------------------------- capabilities
