@@ -10,6 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bundle"
 sed 's|"path": "rootfs"|"path": "/nonexistent-rootfs"|' "$(dirname "$0")/../bundles/busybox-config.json" > "$tmp/bundle/config.json"
+rm -f "$dist"/*.cache  # never let a cache of an older bundle be the base of a new one
 export CORRAL_WRITE_CODE_CACHE=1
 "$node" "$dist/boot.js" --root "$tmp/root" state none 2>/dev/null
 "$node" "$dist/boot.js" --root "$tmp/root" create --bundle "$tmp/bundle" none 2>/dev/null

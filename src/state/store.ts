@@ -63,10 +63,11 @@ export class Store {
 
   /** Makes the container's directory; fails when the id is taken. */
   claim(id: string): string {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    // Private, as runc's: other users must not reach the exec fifo or the state.
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
     const dir = this.dir(id);
     try {
-      fs.mkdirSync(dir, { mode: 0o711 });
+      fs.mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CorralError(`container with id exists: ${id}`);
       throw e;
