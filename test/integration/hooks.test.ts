@@ -6,32 +6,18 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUSYBOX_ROOTFS, baseConfig, bundle as makeBundle, cleanup, corral, leftovers, messages, mountsWith, processesWith, sleep, state, stateRoot } from '../lib/corral';
+import { BUSYBOX_ROOTFS, baseConfig, bundle as makeBundle, corral, leftovers, messages, mountsWith, processesWith, sleep, state, testFile } from '../lib/corral';
 
 type Config = Record<string, any>;
 type Hook = { path: string; args?: string[]; env?: string[]; timeout?: number };
 
-// Every temp dir of this file, the helpers' too (they use os.tmpdir()), lives in one
-// directory that is removed at the end. Searchable: a user namespace's root reaches in.
-const TMP = mkdtempSync(join(tmpdir(), 'corral-hooks-test-'));
-chmodSync(TMP, 0o711);
-process.env.TMPDIR = TMP;
-const root = stateRoot();
-const ids: string[] = [];
-const dirs: string[] = [];
-const id = (name: string) => (ids.push(`${name}-${process.pid}`), `${name}-${process.pid}`);
+const { root, id, tempDir: fileTempDir } = testFile(t);
+// Hooks run as host root but write here from inside containers too: world-searchable.
 const tempDir = (name: string) => {
-  const d = mkdtempSync(join(tmpdir(), `corral-${name}-`));
+  const d = fileTempDir(name);
   chmodSync(d, 0o755);
-  dirs.push(d);
   return d;
 };
-t.teardown(() => {
-  cleanup(root, ids);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  // never through a mount that is still there
-  if (mountsWith(TMP).length === 0) rmSync(TMP, { recursive: true, force: true });
-});
 
 // One writable rootfs copy for the file: the hooks' log directory is bound into it.
 const ROOTFS = join(tempDir('rootfs'), 'rootfs');
@@ -84,7 +70,6 @@ function hookBundle(log: string, hooks: Partial<Record<Kind, Hook[]>>, process =
     cfg.annotations = ANNOTATIONS;
     cfg.hooks = hooks;
   });
-  dirs.push(b);
   return b;
 }
 
@@ -335,7 +320,6 @@ t.test('hooks that do not read their stdin', async (t) => {
       (cfg as Config).root = { path: ROOTFS, readonly: true };
       (cfg as Config).hooks = { prestart: hooks, createRuntime: hooks, createContainer: hooks, startContainer: hooks };
     });
-    dirs.push(b);
     const r = corral(root, ['run', '--bundle', b, c]);
     if (r.status !== 0) failures.push(messages(r.stderr).trim());
     corral(root, ['delete', '--force', c]);

@@ -7,33 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUSYBOX_ROOTFS, baseConfig, bundle as makeBundle, cleanup, corral, leftovers, messages, mountsWith, sleep, state, stateRoot } from '../lib/corral';
+import { BUSYBOX_ROOTFS, baseConfig, bundle as makeBundle, corral, leftovers, messages, mountsWith, sleep, state, stateRoot, testFile } from '../lib/corral';
 
 type Cfg = Parameters<typeof makeBundle>[1];
 type Config = Record<string, any>;
 
-// Every temp dir of this file, the helpers' too (they use os.tmpdir()), lives in one
-// directory that is removed at the end. Searchable: a user namespace's root reaches in.
-const TMP = mkdtempSync(join(tmpdir(), 'corral-mounts-test-'));
-chmodSync(TMP, 0o711);
-process.env.TMPDIR = TMP;
-const root = stateRoot();
-const ids: string[] = [];
-const dirs: string[] = [];
 const hostMounts: string[] = [];
-const id = (name: string) => (ids.push(`${name}-${process.pid}`), `${name}-${process.pid}`);
-const bundle = (config: Config, edit?: Cfg) => {
-  const b = makeBundle(config, edit);
-  dirs.push(b);
-  return b;
-};
-t.teardown(() => {
-  cleanup(root, ids);
+const { root, id, tempDir: fileTempDir } = testFile(t, () => {
   for (const m of hostMounts.reverse()) quiet('umount', ['-l', m]);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  // never through a mount that is still there
-  if (mountsWith(TMP).length === 0) rmSync(TMP, { recursive: true, force: true });
 });
+const bundle = (config: Config, edit?: Cfg) => makeBundle(config, edit);
 
 function quiet(cmd: string, args: string[]): string {
   try {
@@ -45,9 +28,8 @@ function quiet(cmd: string, args: string[]): string {
 
 /** A temp dir (searchable by anyone), removed at the end. */
 function tempDir(name: string): string {
-  const d = mkdtempSync(join(tmpdir(), `corral-${name}-`));
+  const d = fileTempDir(name);
   chmodSync(d, 0o755);
-  dirs.push(d);
   return d;
 }
 

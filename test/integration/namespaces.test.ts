@@ -5,33 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseConfig, bundle as makeBundle, cleanup, corral, leftovers, messages, mountsWith, state, stateRoot, BUSYBOX_ROOTFS } from '../lib/corral';
+import { baseConfig, bundle as makeBundle, corral, leftovers, messages, mountsWith, state, stateRoot, testFile, BUSYBOX_ROOTFS } from '../lib/corral';
 
 type Cfg = Parameters<typeof makeBundle>[1];
 type Config = Record<string, any>;
 
-// Every temp dir of this file, the helpers' too (they use os.tmpdir()), lives in one
-// directory that is removed at the end. Searchable: a user namespace's root reaches in.
-const TMP = mkdtempSync(join(tmpdir(), 'corral-ns-test-'));
-chmodSync(TMP, 0o711);
-process.env.TMPDIR = TMP;
-const root = stateRoot();
-const ids: string[] = [];
-const dirs: string[] = [];
 const netnses: string[] = [];
-const id = (name: string) => (ids.push(`${name}-${process.pid}`), `${name}-${process.pid}`);
-const bundle = (config: Config, edit?: Cfg) => {
-  const b = makeBundle(config, edit);
-  dirs.push(b);
-  return b;
-};
-t.teardown(() => {
-  cleanup(root, ids);
+const { root, id } = testFile(t, () => {
   for (const n of netnses) spawnQuiet('ip', ['netns', 'del', n]);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  // never through a mount that is still there
-  if (mountsWith(TMP).length === 0) rmSync(TMP, { recursive: true, force: true });
 });
+const bundle = (config: Config, edit?: Cfg) => makeBundle(config, edit);
 
 function spawnQuiet(cmd: string, args: string[]): string {
   try {

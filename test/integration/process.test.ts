@@ -6,36 +6,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUSYBOX_ROOTFS, CORRAL, baseConfig, bundle as makeBundle, cleanup, corral, leftovers, messages, state, stateRoot, mountsWith, type Run } from '../lib/corral';
+import { BUSYBOX_ROOTFS, CORRAL, baseConfig, bundle as makeBundle, corral, leftovers, messages, state, testFile, type Run } from '../lib/corral';
 
 type Cfg = Parameters<typeof makeBundle>[1];
 type Config = Record<string, any>;
 
-// Every temp dir of this file, the helpers' too (they use os.tmpdir()), lives in one
-// directory that is removed at the end. Searchable: a user namespace's root reaches in.
-const TMP = mkdtempSync(join(tmpdir(), 'corral-process-test-'));
-chmodSync(TMP, 0o711);
-process.env.TMPDIR = TMP;
-const root = stateRoot();
-const ids: string[] = [];
-const dirs: string[] = [];
-const id = (name: string) => (ids.push(`${name}-${process.pid}`), `${name}-${process.pid}`);
-const bundle = (config: Config, edit?: Cfg) => {
-  const b = makeBundle(config, edit);
-  dirs.push(b);
-  return b;
-};
-const tempDir = (name: string) => {
-  const d = mkdtempSync(join(tmpdir(), `corral-${name}-`));
-  dirs.push(d);
-  return d;
-};
-t.teardown(() => {
-  cleanup(root, ids);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  // never through a mount that is still there
-  if (mountsWith(TMP).length === 0) rmSync(TMP, { recursive: true, force: true });
-});
+const { root, id, tempDir } = testFile(t);
+const bundle = (config: Config, edit?: Cfg) => makeBundle(config, edit);
 
 function run(t: Test, name: string, args: string[], edit?: Cfg): Run {
   const c = id(name);

@@ -1,7 +1,7 @@
 // Helpers for tests that drive bin/corral for real: a private --root, bundles that
 // share the busybox rootfs read-only, and checks that nothing was left behind.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, writeFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, writeFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -167,4 +167,33 @@ export function messages(text: string): string {
     const m = / msg=(".*")$/.exec(l);
     return m ? (JSON.parse(m[1]) as string) : l;
   }).join('\n');
+}
+
+/**
+ * A test file's world: a state root, ids unique to this run, and its scratch
+ * directory for everything the file makes (made searchable, so a user namespace's
+ * root reaches the bundles in it; TMPDIR points there, so os.tmpdir() users land in
+ * it too). At teardown `before` runs (e.g. to unmount what the file mounted), then
+ * every container is deleted and the directory removed.
+ */
+export function testFile(tap: { teardown(fn: () => void): void }, before?: () => void): {
+  root: string;
+  id: (name: string) => string;
+  tempDir: (name: string) => string;
+} {
+  const base = scratch('file-');
+  chmodSync(scratchDir!, 0o711);
+  chmodSync(base, 0o711);
+  process.env.TMPDIR = base;
+  const root = stateRoot();
+  const ids: string[] = [];
+  tap.teardown(() => {
+    before?.();
+    cleanup(root, ids);
+  });
+  return {
+    root,
+    id: (name) => (ids.push(`${name}-${process.pid}`), `${name}-${process.pid}`),
+    tempDir: (name) => scratch(`${name}-`),
+  };
 }
