@@ -7,15 +7,10 @@ import { Store, statusOf } from '../state/store';
 
 export const main: CommandMain = (g, _o, [id]) => {
   const store = new Store(g.root);
-  store.read(id);
-  const unlock = store.lock(id);
-  try {
-    const rec = store.read(id);
+  store.withLock(id, (rec) => {
     const status = statusOf(store, rec);
     if (status !== 'running' && status !== 'created') throw new CorralError('container not running');
     freeze(rec.cgroups);
-  } finally {
-    unlock();
-  }
+  });
   return 0;
 };

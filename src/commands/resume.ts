@@ -6,14 +6,9 @@ import { Store, statusOf } from '../state/store';
 
 export const main: CommandMain = (g, _o, [id]) => {
   const store = new Store(g.root);
-  store.read(id);
-  const unlock = store.lock(id);
-  try {
-    const rec = store.read(id);
+  store.withLock(id, (rec) => {
     if (statusOf(store, rec) !== 'paused') throw new CorralError('container not paused');
     thaw(rec.cgroups);
-  } finally {
-    unlock();
-  }
+  });
   return 0;
 };

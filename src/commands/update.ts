@@ -101,15 +101,11 @@ export const main: CommandMain = (g, o, [id]) => {
   const patch = o.resources !== undefined ? readResources(String(o.resources)) : resourcesFromFlags(o);
   // As runc: device rules are not updated (containerd sends them with every update).
   delete patch.devices;
-  const unlock = store.lock(id);
-  try {
-    const rec = store.read(id);
+  store.withLock(id, (rec) => {
     if (statusOf(store, rec) === 'stopped') throw new CorralError('container not running');
     applyResources(rec.cgroups, patch, { update: true, created: rec.cgroups.created });
     rec.cgroups.resources = mergeResources(rec.cgroups.resources ?? {}, patch);
     store.write(rec);
-  } finally {
-    unlock();
-  }
+  });
   return 0;
 };

@@ -51,9 +51,7 @@ function releaseInit(fifo: string, rec: ContainerRecord): void {
 }
 
 export function start(store: Store, id: string): ContainerRecord {
-  const rec = store.read(id);
-  const unlock = store.lock(id);
-  try {
+  const rec = store.withLock(id, (rec) => {
     const status = statusOf(store, rec);
     if (status !== 'created') throw new CorralError(NOT_STARTABLE[status] ?? `cannot start a container in state ${status}`);
     // The spec wants start to fail when config.json had no process; runtime-tools'
@@ -73,9 +71,8 @@ export function start(store: Store, id: string): ContainerRecord {
     }
     releaseInit(store.fifo(id), rec);
     unlinkSync(store.fifo(id));
-  } finally {
-    unlock();
-  }
+    return rec;
+  });
   runHooksWarn(rec.hooks, 'poststart', ociState(rec, 'running'));
   return rec;
 }

@@ -109,6 +109,16 @@ export class Store {
     }
   }
 
+  /** Runs fn on the container's record, read and used with the container's lock held. */
+  withLock<T>(id: string, fn: (rec: ContainerRecord) => T): T {
+    const unlock = this.lock(id);
+    try {
+      return fn(this.read(id));
+    } finally {
+      unlock();
+    }
+  }
+
   /**
    * Takes the container's lock for the rest of this command. A lock left by a
    * process that is gone is taken over; a live holder is waited for.

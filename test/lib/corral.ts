@@ -3,6 +3,8 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, writeFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Test } from 'tap';
+import { isCorralError } from '../../src/cli/errors';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -196,4 +198,16 @@ export function testFile(tap: { teardown(fn: () => void): void }, before?: () =>
     id: (name) => (ids.push(`${name}-${process.pid}`), `${name}-${process.pid}`),
     tempDir: (name) => scratch(`${name}-`),
   };
+}
+
+/** The message of the CorralError fn throws (a failed assertion when it throws none or another). */
+export function corralError(t: Test, fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    t.ok(isCorralError(e), `a CorralError, not ${String(e)}`);
+    return (e as Error).message;
+  }
+  t.fail('did not throw');
+  return '';
 }

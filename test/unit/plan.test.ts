@@ -13,7 +13,7 @@ import { NAMESPACES } from '../../src/linux/namespaces';
 import { Plan, createPlan, type CreateOptions } from '../../src/linux/plan';
 import { addSeccomp } from '../../src/linux/seccomp';
 import type { Config } from '../../src/spec/types';
-import { baseConfig } from '../lib/corral';
+import { baseConfig, corralError } from '../lib/corral';
 
 type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -45,16 +45,6 @@ const one = (p: Plan, tag: string) => {
 };
 
 /** The message of the CorralError fn throws (fails the test on any other outcome). */
-function corralError(t: Test, fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    t.ok(isCorralError(e), `a CorralError, not ${String(e)}`);
-    return (e as Error).message;
-  }
-  t.fail('did not throw');
-  return '';
-}
 
 // ---------------------------------------------------------------- mount options
 

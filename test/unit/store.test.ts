@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCorralError } from '../../src/cli/errors';
+import { corralError } from '../lib/corral';
 import { stateProblems } from '../../src/spec/validate';
 import { OCI_VERSION, Store, ociState, statusOf, validateId, type ContainerRecord } from '../../src/state/store';
 
@@ -27,16 +27,6 @@ function record(id: string, over: Partial<ContainerRecord> = {}): ContainerRecor
   };
 }
 
-function corralError(t: Test, fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    t.ok(isCorralError(e), `a CorralError, not ${String(e)}`);
-    return (e as Error).message;
-  }
-  t.fail('did not throw');
-  return '';
-}
 
 t.test('validateId', async (t) => {
   for (const id of ['c1', 'abc', 'A-b_c.d+e', '123', 'a..b', '...x']) t.equal(validateId(id), id, id);
