@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -220,6 +222,30 @@ Napi::Value Eventfd(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// connectUnix(path, timeoutMs) -> fd: a blocking, close-on-exec stream socket connected
+// to path, whose reads and writes fail with EAGAIN after timeoutMs. Node's net module is
+// asynchronous only; corral talks to systemd's D-Bus with plain fs.readSync/writeSync.
+Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  int ms = info[1].As<Napi::Number>().Int32Value();
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) throw ErrnoError(env, "connect " + path, ENAMETOOLONG);
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw ErrnoError(env, "socket", errno);
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+    int err = errno;
+    close(fd);
+    throw ErrnoError(env, "connect " + path, err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
 long Bpf(int cmd, union bpf_attr *attr) { return syscall(SYS_bpf, cmd, attr, sizeof(*attr)); }
 
 // attachDeviceFilter(dir, insns) loads insns (struct bpf_insn[], made by
@@ -275,6 +301,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("spawn", Napi::Function::New(env, Spawn));

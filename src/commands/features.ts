@@ -20,7 +20,7 @@ export const main: CommandMain = () => {
       namespaces: Object.keys(NAMESPACES),
       capabilities: CAPABILITIES.slice(0, kernelLastCap() + 1),
       // Both drivers are built in (hybrid hosts use both); rdma.max is written on either.
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
       seccomp: {
         enabled: true,
         actions: SECCOMP_ACTIONS,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandMain } from '../cli/main';
 import { CorralError } from '../cli/errors';
-import { applyResources } from '../linux/cgroups/manager';
+import { updateResources } from '../linux/cgroups/manager';
 import type { Resources } from '../spec/types';
 import { Store, statusOf } from '../state/store';
 
@@ -103,8 +103,9 @@ export const main: CommandMain = (g, o, [id]) => {
   delete patch.devices;
   store.withLock(id, (rec) => {
     if (statusOf(store, rec) === 'stopped') throw new CorralError('container not running');
-    applyResources(rec.cgroups, patch, { update: true, created: rec.cgroups.created });
-    rec.cgroups.resources = mergeResources(rec.cgroups.resources ?? {}, patch);
+    const merged = mergeResources(rec.cgroups.resources ?? {}, patch);
+    updateResources(rec.cgroups, patch, merged);
+    rec.cgroups.resources = merged;
     store.write(rec);
   });
   return 0;

@@ -1,13 +1,14 @@
 // create: validate, claim the id, make cgroups, hand the plan to corral-init, run the
 // creation hooks when it asks, and record the container once its init waits for start.
 // Any failure, or the death of this process, leaves nothing behind.
-import { chmodSync, closeSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
-import { createCgroups, homeProcsFiles, procsFiles, removeCgroups } from '../linux/cgroups/manager';
+import { createCgroups, createSystemdCgroups, homeProcsFiles, procsFiles, removeCgroups } from '../linux/cgroups/manager';
+import { stopScope } from '../linux/cgroups/systemd';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
 import { logWarn } from '../cli/log';
@@ -57,12 +58,6 @@ export function create(g: Globals, a: CreateArgs): Created {
   if (config.process?.apparmorProfile) throw new CorralError('/process/apparmorProfile: AppArmor is not enabled on this host');
   if (config.process?.selinuxLabel || config.linux?.mountLabel)
     throw new CorralError(`${config.process?.selinuxLabel ? '/process/selinuxLabel' : '/linux/mountLabel'}: SELinux is not enabled on this host`);
-  if (g.systemdCgroup) {
-    // The systemd driver needs a systemd to talk to; never fall back silently.
-    const why = existsSync('/run/systemd/system') ? 'the systemd cgroup driver is not supported by corral yet'
-      : 'systemd is not running on this host (no /run/systemd/system)';
-    throw new CorralError(`--systemd-cgroup: ${why}; run without it to use cgroupfs`);
-  }
   // Socket activation, as runc: $LISTEN_FDS fds (from 3 on) come first, then the
   // --preserve-fds ones, and the process is told about them.
   const listenFds = Number(process.env.LISTEN_FDS) > 0 ? Number(process.env.LISTEN_FDS) : 0;
@@ -90,7 +85,12 @@ export function create(g: Globals, a: CreateArgs): Created {
     addon().mkfifo(fifo, 0o622);
     chmodSync(fifo, 0o622); // not narrowed by our umask: the init may be any uid
 
-    cgroups = createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources);
+    // The helper first: with --systemd-cgroup, systemd puts it in the container's scope.
+    helper = Helper.start('create', passFds, consolePair ? [consolePair[1]] : []);
+    if (consolePair) closeSync(consolePair[1]);
+    cgroups = g.systemdCgroup
+      ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources, config.annotations, helper.pid)
+      : createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources);
     const plan = createPlan(config, {
       id: a.id,
       bundle,
@@ -107,8 +107,6 @@ export function create(g: Globals, a: CreateArgs): Created {
         dir,
       },
     });
-    helper = Helper.start('create', passFds, consolePair ? [consolePair[1]] : []);
-    if (consolePair) closeSync(consolePair[1]);
     helper.send(plan.encode());
     pid = Number(helper.expect('pid'));
     const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);
@@ -172,6 +170,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     }
     if (cgroups) {
       try {
+        if (cgroups.systemd) stopScope(cgroups.systemd);
         removeCgroups(cgroups);
       } catch (c) {
         logWarn((c as Error).message);

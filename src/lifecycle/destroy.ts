@@ -101,6 +101,10 @@ function unmountUnder(root: string): void {
 
 export function destroy(store: Store, rec: ContainerRecord): void {
   killAll(rec);
+  if (rec.cgroups.systemd) {
+    const { stopScope } = require('../linux/cgroups/systemd') as typeof import('../linux/cgroups/systemd');
+    stopScope(rec.cgroups.systemd);
+  }
   removeCgroups(rec.cgroups);
   if (rec.hostMountNs) unmountUnder(rec.rootfs);
   runHooksWarn(rec.hooks, 'poststop', ociState(rec, 'stopped'));

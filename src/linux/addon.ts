@@ -18,6 +18,8 @@ export interface Addon {
   mkfifo(path: string, mode: number): void;
   /** eventfd(2), close-on-exec and blocking: for cgroup v1 event notifications. */
   eventfd(initval: number): number;
+  /** A blocking unix stream socket connected to path; reads and writes time out (EAGAIN) after timeoutMs. */
+  connectUnix(path: string, timeoutMs: number): number;
   /** Loads a cgroup device eBPF program (struct bpf_insn[]) and attaches it to a cgroup2 directory. */
   attachDeviceFilter(dir: string, insns: Buffer): void;
 }

@@ -1,6 +1,7 @@
 // Where corral's build outputs are: everything sits next to the bundle in dist/.
 import { join } from 'node:path';
 
-export const distDir = __dirname;
+// (Run from the TypeScript sources, as unit tests do, they are in ../../dist.)
+export const distDir = __dirname.endsWith('/src/linux') ? join(__dirname, '../../dist') : __dirname;
 export const helperPath = join(distDir, 'corral-init');
 export const addonPath = join(distDir, 'corral.node');

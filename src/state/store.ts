@@ -17,6 +17,8 @@ export interface CgroupRecord {
   freezer?: string;
   /** The container's directory in the unified (cgroup2) hierarchy, if the host has one. */
   unified?: string;
+  /** --systemd-cgroup: the transient scope unit systemd made for the container. */
+  systemd?: string;
   /** linux.resources as applied at create and changed by `update` since. */
   resources?: Resources;
 }

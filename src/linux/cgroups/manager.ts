@@ -13,6 +13,7 @@ import { applyV1 } from './v1';
 import { applyV2, keyController } from './v2';
 import { applyDevicesV2 } from './devices-v2';
 import { whyFailed } from './write';
+import { logWarn } from '../../cli/log';
 
 export { cgroupPids, procsFiles, removeCgroups } from './record';
 
@@ -78,6 +79,34 @@ export function createCgroups(id: string, cgroupsPath: string | undefined, resou
   return rec;
 }
 
+/**
+ * --systemd-cgroup: systemd makes the container's scope (with pid, the waiting helper,
+ * in it) in the hierarchies it manages; corral makes the same path in the others (v1
+ * freezer, cpuset, hugetlb...) and writes every field, as for cgroupfs.
+ */
+export function createSystemdCgroups(id: string, cgroupsPath: string | undefined, resources: Resources | undefined,
+  annotations: Record<string, string> | undefined, pid: number, layout = hostLayout()): CgroupRecord {
+  const sd = require('./systemd') as typeof import('./systemd');
+  const name = sd.systemdUnitName(cgroupsPath, id);
+  checkHost(layout, resources ?? {}); // before systemd makes anything
+  const started = sd.startScope(id, name, pid, resources ?? {}, layout.mode === 'v2', annotations);
+  const rec: CgroupRecord = { paths: [], created: [], systemd: started.unit };
+  try {
+    makeCgroupDirs(id, started.cgroup, layout, rec);
+    applyResourcesTo(layout, rec, resources ?? {}, {});
+    if (resources && Object.keys(resources).length) rec.resources = resources;
+  } catch (e) {
+    try {
+      sd.stopScope(started.unit);
+    } catch (s) {
+      logWarn((s as Error).message);
+    }
+    removeCgroups(rec, 0);
+    throw e;
+  }
+  return rec;
+}
+
 /** cgroup.procs of this process's own cgroups, for the helper to return to. */
 export function homeProcsFiles(): string[] {
   return hostLayout().hierarchies.map((h) => join(dirOf(h, h.own), 'cgroup.procs'));
@@ -86,6 +115,15 @@ export function homeProcsFiles(): string[] {
 /** Applies r to the cgroups of rec on this host (`corral update`, or creation). */
 export function applyResources(rec: CgroupRecord, r: Resources, o: ApplyOptions = {}): void {
   applyResourcesTo(hostLayout(), rec, r, o);
+}
+
+/** `update` of a systemd container: its unit's properties first (with all of `merged`), then the files. */
+export function updateResources(rec: CgroupRecord, patch: Resources, merged: Resources): void {
+  if (rec.systemd) {
+    const sd = require('./systemd') as typeof import('./systemd');
+    sd.updateScope(rec.systemd, merged, hostLayout().mode === 'v2');
+  }
+  applyResources(rec, patch, { update: true, created: rec.created });
 }
 
 interface Need {
