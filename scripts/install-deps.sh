@@ -3,9 +3,10 @@
 # Idempotent: apt runs only when a package is missing.
 set -eu
 # runc only as a control in tests and bench; podman/conmon and containerd are the real
-# callers the integration tests drive.
+# callers the integration tests drive; systemd and dbus-daemon are booted in a test's own
+# namespaces for the systemd cgroup driver (this host's PID 1 is not systemd).
 pkgs="build-essential cmake pkg-config busybox-static libseccomp-dev golang-github-opencontainers-specs-dev
-iproute2 file python3 runc podman conmon catatonit netavark iptables containerd"
+iproute2 file python3 runc podman conmon catatonit netavark iptables containerd systemd dbus-daemon"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
