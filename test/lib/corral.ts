@@ -36,7 +36,7 @@ let outDir: string | undefined;
  * Runs bin/corral. Its stdout/stderr are files, not pipes: a created container keeps
  * the caller's stdio open, so a pipe would only reach EOF when the container exits.
  */
-export function corral(root: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Run {
+export function corral(root: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number; wrap?: string[] } = {}): Run {
   outDir ??= scratch('out-');
   const outFile = join(outDir, 'stdout');
   const errFile = join(outDir, 'stderr');
@@ -44,7 +44,9 @@ export function corral(root: string, args: string[], opts: { cwd?: string; env?:
   const err = openSync(errFile, 'w');
   let r: SpawnSyncReturns<Buffer>;
   try {
-    r = spawnSync(CORRAL, ['--root', root, ...args], {
+    // wrap: a command that runs corral elsewhere (e.g. inside a test's systemd).
+    const [cmd, ...argv] = [...(opts.wrap ?? []), CORRAL, '--root', root, ...args];
+    r = spawnSync(cmd, argv, {
       cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeout ?? 30_000, stdio: ['ignore', out, err],
     });
   } finally {

@@ -61,10 +61,12 @@ boot() {
 	mount -t sysfs -o ro sysfs "$R/sys"
 
 	# Same hybrid layout as the host; inside the cgroup namespace every
-	# hierarchy is rooted at $CG. The tmpfs is made read-only afterwards so
-	# systemd cannot create hierarchies the host does not have (it would try
-	# cpu,cpuacct / net_cls,net_prio / perf_event / hugetlb and thus create
-	# new global v1 hierarchies).
+	# hierarchy is rooted at $CG. systemd needs name=systemd even in hybrid
+	# mode and would mount it itself; a cgroupns cannot create new
+	# hierarchies, so this only works because the host already has one. The
+	# tmpfs is made read-only so systemd's failed attempts to mount
+	# cpu,cpuacct, net_cls,net_prio, perf_event, hugetlb don't leave empty
+	# dirs/symlinks that look like hierarchies.
 	mount -t tmpfs -o mode=755,nosuid,nodev,noexec cgroup "$R/sys/fs/cgroup"
 	hierarchies | while read -r h t o; do
 		o=${o#rw}; o=${o#,}
@@ -86,17 +88,18 @@ boot() {
 	ln -s fd/0 "$R/dev/stdin"; ln -s fd/1 "$R/dev/stdout"; ln -s fd/2 "$R/dev/stderr"
 	mkdir "$R/dev/pts"   # our own devpts: systemd's default has ptmxmode=000
 	mount -t devpts -o newinstance,ptmxmode=666,mode=620,gid=5 devpts "$R/dev/pts"
-	# systemd (as init) points its stdio at /dev/null and logs to /dev/console:
-	# make that a host file so boot logs are readable as DIR/console.
-	touch "$R/dev/console" "$D/console"; mount --bind "$D/console" "$R/dev/console"
 
-	# Minimal boot: only dbus. DefaultDependencies=no keeps sysinit.target
+	# Minimal boot: journald (init's stdio is /dev/null and there is no tty
+	# /dev/console, so the journal is the only log: `exec DIR journalctl`)
+	# and dbus. DefaultDependencies=no keeps sysinit.target
 	# (journald, tmpfiles, udev, ...) out of the transaction; generators are
 	# masked because they only add units we do not want and slow the boot.
 	local E=$R/etc/systemd
 	mkdir -p "$E/system-generators" "$E/system/dbus.socket.d" "$E/system/dbus.service.d"
 	for b in /lib/systemd/system-generators/*; do ln -sf /dev/null "$E/system-generators/${b##*/}"; done
-	printf '[Unit]\nDescription=corral test boot\nWants=dbus.socket dbus.service\nAllowIsolate=yes\n' > "$E/system/$TARGET"
+	# The audit socket would feed the host's audit records into our journal.
+	ln -s /dev/null "$E/system/systemd-journald-audit.socket"
+	printf '[Unit]\nDescription=corral test boot\nWants=systemd-journald.service systemd-journald-dev-log.socket dbus.socket dbus.service\nAllowIsolate=yes\n' > "$E/system/$TARGET"
 	for b in socket service; do
 		printf '[Unit]\nDefaultDependencies=no\nConflicts=shutdown.target\nBefore=shutdown.target\n' > "$E/system/dbus.$b.d/corral.conf"
 	done
@@ -104,10 +107,8 @@ boot() {
 	echo corral-systemd > "$R/etc/hostname"   # systemd sets it from here
 
 	cd "$R"; mkdir .oldroot; pivot_root . .oldroot; umount -l /.oldroot; rmdir /.oldroot
-	# In a container systemd takes its "kernel command line" from argv and
-	# logs to /dev/console (= DIR/console) with log_target=console.
-	exec env -i container=corral-test /lib/systemd/systemd \
-		systemd.unit=$TARGET systemd.log_target=console systemd.log_color=0 systemd.show_status=0
+	# In a container systemd takes its "kernel command line" from argv.
+	exec env -i container=corral-test /lib/systemd/systemd systemd.unit=$TARGET systemd.show_status=0
 }
 
 start() {
@@ -117,6 +118,7 @@ start() {
 		[ -e "/sys/fs/cgroup/$h/$CG" ] && die "/sys/fs/cgroup/$h/$CG exists (another instance?)"
 	done
 	mkdir -p "$D/rw" "$D/root"; echo "$CG" > "$D/cgroup"
+	trap 'stop "$D" >/dev/null 2>&1' EXIT   # a failed start cleans up after itself
 	hierarchies | while read -r h _ _; do
 		mkdir "/sys/fs/cgroup/$h/$CG"
 		# v1 cpuset children start empty; copy the parent and let descendants
@@ -131,7 +133,7 @@ start() {
 	# into $CG first. setsid: survive the caller's process group/session.
 	( cg_move $BASHPID "$CG"
 	  exec setsid unshare --pid --fork --mount --uts --ipc --cgroup --propagation private \
-		"$0" _boot "$D" </dev/null >"$D/log" 2>&1 ) &
+		"$BASH" "$0" _boot "$D" </dev/null >"$D/log" 2>&1 ) &
 	upid=$!
 	for i in $(seq 100); do
 		# (before the exec, children are cg_move's pipeline, not systemd)
@@ -139,35 +141,51 @@ start() {
 			pid=$(cat "/proc/$upid/task/$upid/children") && [ -n "$pid" ] && break
 		sleep 0.05
 	done
-	[ -n "${pid:-}" ] || { cat "$D/log" >&2; die "unshare failed"; }
-	pid=${pid% }; echo "$pid" > "$D/pid"
+	[ -n "${pid:-}" ] || { cat "$D/log" >&2; die "namespace/root setup failed"; }
+	pid=${pid% }; echo "$pid" > "$D/pid"; echo "$upid" > "$D/upid"
 	cg_move "$upid" ""   # the waiting unshare parent does not belong to systemd's tree
 
 	# The host can see the inside through /proc/PID/root.
 	for i in $(seq 300); do
 		[ -S "/proc/$pid/root/run/systemd/private" ] && break
-		[ -d "/proc/$pid" ] || { cat "$D/log" "$D/console" >&2; die "systemd died during boot"; }
+		[ -d "/proc/$pid" ] || { cat "$D/log" >&2; die "systemd died during boot"; }
 		sleep 0.05
 	done
-	timeout 60 "$0" exec "$D" systemctl is-system-running --wait >/dev/null || true
-	state=$("$0" exec "$D" systemctl is-system-running) || true
-	case $state in running|degraded) ;; *) cat "$D/log" "$D/console" >&2; die "boot failed: state '$state'";; esac
+	timeout 60 "$BASH" "$0" exec "$D" systemctl is-system-running --wait >/dev/null || true
+	state=$("$BASH" "$0" exec "$D" systemctl is-system-running) || true
+	case $state in running|degraded) ;; *) cat "$D/log" >&2; die "boot failed: state '$state'";; esac
+	trap - EXIT
 	echo "$pid"
 }
 
 stop() {
-	local D=$1 pid CG i h m
+	local D=$1 pid CG i h m n=0
 	CG=$(cat "$D/cgroup" 2>/dev/null) || die "$D: not started"
-	if pid=$(cat "$D/pid" 2>/dev/null) && [ -d "/proc/$pid" ]; then
+	# (comm check: don't signal a recycled pid)
+	if pid=$(cat "$D/pid" 2>/dev/null) && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd ]; then
 		kill -s SIGRTMIN+3 "$pid"   # systemd's "poweroff" signal
-		for i in $(seq 200); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
+		for i in $(seq 200); do
+			[ -d "/proc/$pid" ] || break
+			# systemd-shutdown SIGSTOPs everything; a stopped `exec` child
+			# makes its nsenter parent (host side, in $CG's root) stop itself,
+			# and the namespace cannot die until that parent reaps the child.
+			cat /sys/fs/cgroup/*/"$CG"/cgroup.procs 2>/dev/null | sort -u | xargs -r kill -CONT 2>/dev/null || :
+			# Such children are not systemd-shutdown's, so it only notices
+			# their exit on SIGCHLD or after 10s; poke it.
+			kill -s CHLD "$pid" 2>/dev/null || :
+			sleep 0.05
+		done
 		# Killing a pid namespace's init kills everything in it.
 		[ -d "/proc/$pid" ] && { echo "systemd-host: poweroff timed out, SIGKILL" >&2; kill -9 "$pid"; }
 	fi
+	# The unshare parent exits with systemd. Its zombie is reaped by host init
+	# (process_api does that only every ~2s); a zombie holds no cgroup.
+	i=$(cat "$D/upid" 2>/dev/null) && while [ -d "/proc/$i" ] && [ $((n+=1)) -le 40 ] &&
+		! grep -qs '^State:.*zombie' "/proc/$i/status"; do sleep 0.05; done
 	# Cgroups become removable once the namespace's processes are reaped.
 	for i in $(seq 100); do
 		for h in /sys/fs/cgroup/*/"$CG"; do
-			[ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || :
 		done
 		ls -d /sys/fs/cgroup/*/"$CG" >/dev/null 2>&1 || break
 		sleep 0.05
@@ -176,7 +194,7 @@ stop() {
 	# Mounts lived only in the dead namespace; anything under DIR here is a bug.
 	m=$(awk -v d="$(realpath "$D")/" 'index($5 "/", d) == 1 { print $5 }' /proc/self/mountinfo)
 	[ -z "$m" ] || { echo "$m" | sort -r | xargs -r umount -l; echo "systemd-host: unmounted stray: $m" >&2; }
-	rm -f "$D/pid" "$D/cgroup" "$D/log" "$D/console"; rmdir "$D/rw" "$D/root"
+	rm -f "$D/pid" "$D/upid" "$D/cgroup" "$D/log"; rmdir "$D/rw" "$D/root"
 	rmdir "$D" 2>/dev/null || true
 }
 
@@ -189,9 +207,13 @@ _boot) boot "$D";;
 exec)
 	[ $# -ge 1 ] || die "exec: no command"
 	pid=$(pid_of "$D")
-	# Join systemd's cgroup tree (as its root) so /proc/self/cgroup inside is
-	# "/" rather than a path outside the namespace; keep cwd if it exists inside.
-	cg_move $$ "$(cat "$D/cgroup")"
+	# Join a leaf of systemd's cgroup tree (/exec.scope inside), as a login
+	# shell sits in a session scope: not its root, which on cgroup2 may not
+	# hold processes once controllers are enabled below it. Keep cwd if it
+	# exists inside.
+	leaf="$(cat "$D/cgroup")/exec.scope"
+	hierarchies | while read -r h _ _; do mkdir -p "/sys/fs/cgroup/$h/$leaf"; done
+	cg_move $$ "$leaf"
 	exec nsenter -t "$pid" -m -u -i -p -C -r -w -- \
 		/bin/sh -c 'cd "$0" 2>/dev/null || cd /; exec "$@"' "$PWD" "$@";;
 *) die "unknown command $cmd";;

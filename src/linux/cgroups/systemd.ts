@@ -2,7 +2,7 @@
 // scope unit that systemd makes over D-Bus, with the resources it knows about as unit
 // properties — so that systemd, which owns the tree, never rewrites them to its own idea —
 // and then every field written to the files by the cgroupfs drivers, as runc does.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CorralError } from '../../cli/errors';
 import { logWarn } from '../../cli/log';
 import type { DeviceRule, Resources } from '../../spec/types';
@@ -238,7 +238,8 @@ export function connectSystemd(): Bus {
         // report the system bus's error: it is the one to fix
       }
     }
-    throw new CorralError(`--systemd-cgroup: cannot reach systemd over D-Bus at ${bus}: ${(e as Error).message}`);
+    const why = existsSync('/run/systemd/system') ? '' : ' (systemd is not running on this host: there is no /run/systemd/system)';
+    throw new CorralError(`--systemd-cgroup: cannot reach systemd over D-Bus at ${bus}: ${(e as Error).message}${why}`);
   }
 }
 
