@@ -750,7 +750,9 @@ t.before(() => {
 });
 t.teardown(async () => {
   for (const d of daemons.values()) await stopDaemon(d);
-  for (const dir of [join('/run/containerd/runc', NS), ...RUN_DIRS.filter((x) => !runDirsBefore.includes(x))]) {
+  // runc leaves the namespace's parent cgroup (/NS) in every hierarchy; corral removes its own.
+  const parents = readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, NS));
+  for (const dir of [join('/run/containerd/runc', NS), ...RUN_DIRS.filter((x) => !runDirsBefore.includes(x)), ...parents]) {
     try {
       rmdirSync(dir);
     } catch {
