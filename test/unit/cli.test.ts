@@ -181,7 +181,8 @@ t.test('features', async (t) => {
   t.ok(f.linux.capabilities.includes('CAP_SYS_ADMIN'));
   t.same(f.linux.cgroup.v1, true, 'both drivers are built in');
   t.same(f.linux.cgroup.v2, true);
-  t.equal(f.linux.cgroup.systemd, false);
+  t.equal(f.linux.cgroup.systemd, true, 'the systemd driver (D-Bus)');
+  t.equal(f.linux.cgroup.systemdUser, false, 'not for rootless systemd --user');
   t.equal(f.annotations['org.opencontainers.runtime-spec.features'], 'corral');
 });
 
