@@ -65,18 +65,23 @@ export function makeCgroupDirs(id: string, cgroupsPath: string | undefined, layo
 export function createCgroups(id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout = hostLayout()): CgroupRecord {
   const rec: CgroupRecord = { paths: [], created: [] };
   try {
-    makeCgroupDirs(id, cgroupsPath, layout, rec);
-    // A v2 host: every controller the parent offers, as runc and crun do, so that the
-    // container's files (and its stats) are there for later updates.
-    const v2 = layout.hierarchies.find((h) => h.version === 2);
-    if (v2 && layout.mode === 'v2' && rec.unified) enableControllers(v2, rec.unified, v2.controllers, undefined);
-    applyResourcesTo(layout, rec, resources ?? {}, {});
-    if (resources && Object.keys(resources).length) rec.resources = resources;
+    populate(rec, id, cgroupsPath, resources, layout);
   } catch (e) {
     removeCgroups(rec, 0);
     throw e;
   }
   return rec;
+}
+
+/** The directories of the container in every hierarchy, its controllers and its resources. */
+function populate(rec: CgroupRecord, id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout: Layout): void {
+  makeCgroupDirs(id, cgroupsPath, layout, rec);
+  // A v2 host: every controller the parent offers, as runc and crun do, so that the
+  // container's files (and its stats) are there for later updates.
+  const v2 = layout.hierarchies.find((h) => h.version === 2);
+  if (v2 && layout.mode === 'v2' && rec.unified) enableControllers(v2, rec.unified, v2.controllers, undefined);
+  applyResourcesTo(layout, rec, resources ?? {}, {});
+  if (resources && Object.keys(resources).length) rec.resources = resources;
 }
 
 /**
@@ -92,9 +97,7 @@ export function createSystemdCgroups(id: string, cgroupsPath: string | undefined
   const started = sd.startScope(id, name, pid, resources ?? {}, layout.mode === 'v2', annotations);
   const rec: CgroupRecord = { paths: [], created: [], systemd: started.unit };
   try {
-    makeCgroupDirs(id, started.cgroup, layout, rec);
-    applyResourcesTo(layout, rec, resources ?? {}, {});
-    if (resources && Object.keys(resources).length) rec.resources = resources;
+    populate(rec, id, started.cgroup, resources, layout);
   } catch (e) {
     try {
       sd.stopScope(started.unit);
