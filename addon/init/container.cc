@@ -70,8 +70,11 @@ static void do_mount(int rootfd, const MountPlan *m) {
   unsigned long flags = m->flags & ~kPropagation;
   if (flags & MS_BIND) {
     // The source is a host path (resolved in the runtime's mount namespace).
-    if (mount(m->src, fd_path(fd, 0), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
-      die_errno("mount: bind", m->dst, errno);
+    if (mount(m->src, fd_path(fd, 0), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0) {
+      // Name both ends: "no such file" may be either.
+      Buf b; buf_reset(&b); buf_str(&b, "mount: bind "); buf_str(&b, m->src); buf_str(&b, " on");
+      die_errno(buf_cstr(&b), m->dst, errno);
+    }
     close(fd);
     unsigned long extra = flags & ~(MS_BIND | MS_REC);
     if (extra) remount(rootfd, m->dst, MS_REMOUNT | MS_BIND | extra);

@@ -56,10 +56,35 @@ static void write_file_at(int dirfd, const char *path, const char *data, const c
   close(fd);
 }
 
-static void join_cgroups(const char *const *files, int n) {
+// Joins the cgroups of files, but for `skip` (a cgroup2 directory the child is cloned into).
+static void join_cgroups(const char *const *files, int n, const char *skip = nullptr) {
   Buf pid; buf_reset(&pid); buf_num(&pid, getpid());
-  for (int i = 0; i < n; i++) write_file_at(AT_FDCWD, files[i], buf_cstr(&pid), "join cgroup");
+  Buf skipped; buf_reset(&skipped);
+  if (skip) { buf_str(&skipped, skip); buf_str(&skipped, "/cgroup.procs"); }
+  for (int i = 0; i < n; i++)
+    if (!skip || !streq(files[i], buf_cstr(&skipped))) write_file_at(AT_FDCWD, files[i], buf_cstr(&pid), "join cgroup");
 }
+
+// The cgroup2 directory the init is to be born in (clone3's CLONE_INTO_CGROUP), opened
+// with its cgroup.procs before any setns: cg->dir < 0 when it is joined the old way. A
+// joined cgroup or user namespace would make the kernel refuse the clone (the source
+// cgroup must be inside the caller's cgroup namespace), so then it is joined up front.
+struct Cgroup2 { int dir, procs; };
+static Cgroup2 open_cgroup2(const Plan *p) {
+  Cgroup2 cg = {-1, -1};
+  if (!p->cgroup2) return cg;
+  for (int i = 0; i < p->njoins; i++)
+    if (p->joins[i].type == CLONE_NEWCGROUP || p->joins[i].type == CLONE_NEWUSER) return cg;
+  Buf procs; buf_reset(&procs); buf_str(&procs, p->cgroup2); buf_str(&procs, "/cgroup.procs");
+  if ((cg.dir = open(p->cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) die_errno("open cgroup", p->cgroup2, errno);
+  if ((cg.procs = open(buf_cstr(&procs), O_WRONLY | O_CLOEXEC)) < 0) die_errno("join cgroup", buf_cstr(&procs), errno);
+  return cg;
+}
+
+struct CloneArgs {  // struct clone_args of <linux/sched.h>, up to CLONE_ARGS_SIZE_VER2
+  unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+static const unsigned long long kCloneIntoCgroup = 0x200000000ULL;
 
 static void join_namespaces(const Plan *p) {
   // All opened first: once in another mount namespace, the paths mean something else.
@@ -118,7 +143,20 @@ static int next_line(const Plan *p, pid_t child, int node, int sock, char *line,
   _exit(1);
 }
 
-static pid_t clone_child(unsigned long flags) {
+// A fork with flags. With a cgroup2 directory the child is born in that cgroup (clone3,
+// Linux 5.7+): on a v2 host this process never enters the container's cgroup. Where the
+// kernel cannot, the cgroup is joined the old way first.
+static pid_t clone_child(const Plan *p, unsigned long flags, Cgroup2 cg = Cgroup2{-1, -1}) {
+  if (cg.dir >= 0) {
+    CloneArgs a = {};
+    a.flags = flags | kCloneIntoCgroup;
+    a.exit_signal = SIGCHLD;
+    a.cgroup = (unsigned long long)cg.dir;
+    long r = syscall(SYS_clone3, &a, sizeof(a));
+    if (r >= 0) return (pid_t)r;
+    Buf pid; buf_reset(&pid); buf_num(&pid, getpid());
+    if (!write_all(cg.procs, pid.data, pid.len)) die_errno("join cgroup", p->cgroup2, errno);
+  }
   return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 }
 
@@ -135,8 +173,10 @@ static Plan *load_plan(int node) {
 
 static int mode_create(int node) {
   Plan *p = load_plan(node);
-  // Joined before the clone, so the init is born inside (and its cgroup namespace is rooted there).
-  join_cgroups(p->cgroups, p->ncgroups);
+  // Joined before the clone, so the init is born inside (and its cgroup namespace is
+  // rooted there); the cgroup2 one by the clone itself where the kernel can.
+  Cgroup2 cg2 = open_cgroup2(p);
+  join_cgroups(p->cgroups, p->ncgroups, cg2.dir >= 0 ? p->cgroup2 : nullptr);
   if (p->fifo && (p->fifo_fd = open(p->fifo, O_PATH | O_CLOEXEC)) < 0) die_errno("open exec fifo", p->fifo, errno);
   int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (procfd < 0) die_errno("open /proc", nullptr, errno);
@@ -149,15 +189,17 @@ static int mode_create(int node) {
   }
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) die_errno("socketpair", nullptr, errno);
-  pid_t child = clone_child(flags);
+  pid_t child = clone_child(p, flags, cg2);
   if (child < 0) die_errno("clone", nullptr, errno);
   if (child == 0) {
     close(sp[0]);
     close(node);
     close(procfd);
+    if (cg2.dir >= 0) close(cg2.dir), close(cg2.procs);
     container_main(p, sp[1]);
   }
   close(sp[1]);
+  if (cg2.dir >= 0) close(cg2.dir), close(cg2.procs);
   int sock = sp[0];
   g_report_fd = node;
   // Back out of the container's cgroups: they must be removable without us.
@@ -207,7 +249,7 @@ static int mode_exec(int node) {
   join_namespaces(p);
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) die_errno("socketpair", nullptr, errno);
-  pid_t child = clone_child(0);  // a fork, so the process is inside a joined pid namespace
+  pid_t child = clone_child(p, 0);  // a fork, so the process is inside a joined pid namespace
   if (child < 0) die_errno("clone", nullptr, errno);
   if (child == 0) {
     close(sp[0]);
@@ -248,7 +290,7 @@ static int mode_hook(int argc, char **argv, char **envp) {
       if (fd < 0 || setns(fd, ns.flag) < 0) die_errno("hook: setns", buf_cstr(&path), errno);
       close(fd);
     }
-  pid_t child = clone_child(0);
+  pid_t child = clone_child(nullptr, 0);
   if (child < 0) die_errno("hook: fork", nullptr, errno);
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

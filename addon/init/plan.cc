@@ -21,7 +21,7 @@ struct Reader {
 struct Tag { const char *name; int fields; };
 const Tag kTags[] = {
     {"mode", 1},     {"cloneflags", 1}, {"setns", 2},      {"uidmap", 1},   {"gidmap", 1},
-    {"timens", 1},   {"cgroup", 1},     {"cgroup-home", 1}, {"cleanup-cgroup", 1}, {"cleanup-file", 1},
+    {"timens", 1},   {"cgroup", 1},     {"cgroup2", 1},     {"cgroup-home", 1}, {"cleanup-cgroup", 1}, {"cleanup-file", 1},
     {"cleanup-dir", 1}, {"oomscore", 1}, {"hostname", 1},  {"domainname", 1}, {"rootfs", 1},
     {"rootprop", 1}, {"readonlyroot", 1}, {"nopivot", 1},  {"hooks", 1},    {"nnp", 1},
     {"setsid", 1},   {"mount", 7},      {"device", 8},     {"symlink", 2},  {"copyup", 1},  {"masked", 1},
@@ -65,6 +65,7 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
     else if (IS("gidmap")) p->gidmap = f[0];
     else if (IS("timens")) p->timens = f[0];
     else if (IS("cgroup")) ADD(p->cgroups, p->ncgroups, f[0]);
+    else if (IS("cgroup2")) p->cgroup2 = f[0];
     else if (IS("cgroup-home")) ADD(p->cgroup_home, p->ncgroup_home, f[0]);
     else if (IS("cleanup-cgroup")) ADD(p->cleanup_cgroups, p->ncleanup_cgroups, f[0]);
     else if (IS("cleanup-file")) ADD(p->cleanup_files, p->ncleanup_files, f[0]);

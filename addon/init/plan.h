@@ -30,6 +30,7 @@ struct Plan {
   NsJoin joins[16]; int njoins;  // namespaces to enter by path
   const char *uidmap, *gidmap, *timens;
   const char *cgroups[32]; int ncgroups;  // cgroup.procs files to join
+  const char *cgroup2;                    // the cgroup2 directory among them, to clone into
   const char *cgroup_home[32]; int ncgroup_home;  // ours, to return to after the clone
   const char *cleanup_cgroups[32]; int ncleanup_cgroups;
   const char *cleanup_files[8]; int ncleanup_files;

@@ -100,6 +100,8 @@ export function create(g: Globals, a: CreateArgs): Created {
       consoleSocket: consolePair ? Helper.extraFd(passFds, 0) : consoleSocket,
       preserveFds: passFds,
       cgroupProcs: procsFiles(cgroups),
+      cgroupDirs: cgroups.paths,
+      cgroup2: cgroups.unified,
       cgroupHome: homeProcsFiles(),
       cleanup: {
         cgroups: cgroups.created,

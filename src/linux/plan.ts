@@ -59,6 +59,10 @@ export interface CreateOptions {
   noPivot: boolean;
   preserveFds: number;
   cgroupProcs: string[];
+  /** The container's cgroup directory in each of hostLayout()'s hierarchies, in its order (CgroupRecord.paths). */
+  cgroupDirs?: string[];
+  /** The cgroup2 directory among them: the init is cloned into it (CLONE_INTO_CGROUP). */
+  cgroup2?: string;
   cgroupHome: string[];
   cleanup: { cgroups: string[]; files: string[]; dir: string };
   id: string;
@@ -131,7 +135,7 @@ export function addTerminal(plan: Plan, proc: Process, consoleSocket: string | n
 const CGROUP_MOUNT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
 /** A "cgroup" mount: cgroup2 where the host is v2, else a tmpfs with each v1 hierarchy bound in. */
-function addCgroupMount(plan: Plan, m: Mount, flags: number, id: string, cgroupsPath: string | undefined): void {
+function addCgroupMount(plan: Plan, m: Mount, flags: number, id: string, cgroupsPath: string | undefined, dirs: string[] | undefined): void {
   const layout = hostLayout();
   const ro = flags & MS.RDONLY;
   if (layout.mode === 'v2') {
@@ -139,11 +143,13 @@ function addCgroupMount(plan: Plan, m: Mount, flags: number, id: string, cgroups
     return;
   }
   plan.add('mount', 'tmpfs', m.destination, 'tmpfs', CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'dir');
-  for (const h of layout.hierarchies) {
+  layout.hierarchies.forEach((h, i) => {
     const name = h.version === 2 ? 'unified' : h.controllers.map((c) => c.replace(/^name=/, '')).join(',');
-    const src = dirOf(h, cgroupPathFor(h, cgroupsPath, id));
+    // The directories the container was put in: with --systemd-cgroup, cgroupsPath is
+    // "slice:prefix:name", not a path, and the cgroup is the scope systemd made.
+    const src = dirs?.[i] ?? dirOf(h, cgroupPathFor(h, cgroupsPath, id));
     plan.add('mount', src, join(m.destination, name), '', MS.BIND | CGROUP_MOUNT_FLAGS | ro, '', 0, 'dir');
-  }
+  });
   if (ro) plan.add('mount', '', m.destination, '', MS.REMOUNT | MS.RDONLY | CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'none');
 }
 
@@ -168,6 +174,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     plan.add('timens', t);
   }
   for (const f of o.cgroupProcs) plan.add('cgroup', f);
+  if (o.cgroup2) plan.add('cgroup2', o.cgroup2);
   for (const f of o.cgroupHome) plan.add('cgroup-home', f);
   for (const d of o.cleanup.cgroups) plan.add('cleanup-cgroup', d);
   for (const f of o.cleanup.files) plan.add('cleanup-file', f);
@@ -205,7 +212,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     const bind = opts.bind || type === 'bind';
     if (m.uidMappings || m.gidMappings) throw new CorralError(`${field}: id-mapped mounts are not supported by corral`);
     if (type === 'cgroup' || type === 'cgroup2') {
-      addCgroupMount(plan, m, opts.flags, o.id, linux.cgroupsPath);
+      addCgroupMount(plan, m, opts.flags, o.id, linux.cgroupsPath, o.cgroupDirs);
       return;
     }
     let kind = 'dir';

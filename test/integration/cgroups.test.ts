@@ -436,3 +436,39 @@ t.test('the v2 freezer of a v2 host, on this host\'s cgroup2 hierarchy', async (
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
   t.same(leftovers(root, c), []);
 });
+
+t.test('the init is born in its cgroup2 directory (clone3 CLONE_INTO_CGROUP), the v1 ones joined before', async (t) => {
+  const trace = join(scratch('strace-'), 'trace');
+  // `run` of a process that prints its cgroups: strace follows Node, the helper it
+  // spawns and the init, and ends with them.
+  const run = (c: string, edit?: (cfg: Record<string, any>) => void) => {
+    const b = bundle(baseConfig(['cat', '/proc/self/cgroup']), (cfg) => {
+      cfg.linux.cgroupsPath = `/corral-test-${process.pid}/${c}`;
+      edit?.(cfg);
+    });
+    const r = corral(root, ['run', '--bundle', b, c], { wrap: ['strace', '-f', '-qq', '-e', 'trace=clone,clone3', '-e', 'signal=none', '-o', trace] });
+    t.equal(r.status, 0, messages(r.stderr));
+    return { trace: readFileSync(trace, 'utf8'), own: r.stdout };
+  };
+  const c = id('clone3');
+  const path = `/corral-test-${process.pid}/${c}`;
+  let r = run(c);
+  t.match(r.trace, /clone3\(\{flags=[A-Z_|]*CLONE_NEWPID[A-Z_|]*\|CLONE_INTO_CGROUP, exit_signal=SIGCHLD.*cgroup=\d+\}/, 'the init is cloned with CLONE_INTO_CGROUP');
+  t.match(r.own, new RegExp(`^0::${path}$`, 'm'), 'into the container\'s cgroup2 directory');
+  t.match(r.own, new RegExp(`:memory:${path}$`, 'm'), 'and is in the v1 ones');
+
+  // Joining a cgroup namespace by path: the kernel would refuse the clone, so the
+  // cgroup2 directory is joined the old way, before the setns.
+  const host = id('cgns-host');
+  t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '1000']), (cfg) => {
+    cfg.linux.namespaces = [...(cfg.linux.namespaces as object[]), { type: 'cgroup' }];
+  }), host]).status, 0);
+  const c2 = id('cgns-join');
+  r = run(c2, (cfg) => {
+    cfg.linux.namespaces = [...(cfg.linux.namespaces as object[]), { type: 'cgroup', path: `/proc/${state(root, host).pid}/ns/cgroup` }];
+  });
+  t.notMatch(r.trace, /CLONE_INTO_CGROUP/, 'no clone into the cgroup');
+  t.match(r.own, new RegExp(`^0::.*/corral-test-${process.pid}/${c2}$`, 'm'), 'and yet the init is in its cgroup2 directory');
+  t.equal(corral(root, ['delete', '--force', host]).status, 0);
+  for (const x of [c, c2, host]) t.same(leftovers(root, x), []);
+});

@@ -4,9 +4,9 @@
 // is checked is what systemd says (systemctl show) and what the kernel has (the files).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT, baseConfig, bundle, cgroupsNamed, corral, messages, testFile, type Run } from '../lib/corral';
 
 const HARNESS = join(ROOT, 'test/lib/systemd-host.sh');
@@ -14,6 +14,7 @@ const CGNAME = `corral-sd-${process.pid}`;
 const sdDir = join(mkdtempSync(join(tmpdir(), 'corral-systemd-')), 'host');
 const { root, id } = testFile(t, () => {
   spawnSync(HARNESS, ['stop', sdDir], { stdio: 'inherit', env: { ...process.env, SYSTEMD_HOST_CGROUP: CGNAME } });
+  rmdirSync(dirname(sdDir));
 });
 // The state root and the bundles are under the test file's scratch directory: shared
 // into the systemd's root at the same path, as /work (the project) is.

@@ -1,7 +1,7 @@
 // The v1 and v2 drivers and the v1 → v2 conversions, against fake cgroupfs trees built in
 // a temp dir: each test lays out the files a kernel would have, the drivers write there.
 import t from 'tap';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Resources } from '../../src/spec/types';
@@ -15,8 +15,12 @@ import type { CgroupRecord } from '../../src/state/store';
 
 const UNLIMITED = '9223372036854771712';
 
+// Every fake tree lives under one directory, removed when the file's tests end.
+const trees = mkdtempSync(join(tmpdir(), 'corral-cgtest-'));
+t.teardown(() => rmSync(trees, { recursive: true, force: true }));
+
 function tree(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'corral-cgtest-'));
+  const d = mkdtempSync(join(trees, 'tree-'));
   for (const [f, c] of Object.entries(files)) {
     mkdirSync(dirname(join(d, f)), { recursive: true });
     writeFileSync(join(d, f), c);

@@ -458,6 +458,14 @@ t.test('a cgroup mount follows the host layout', async (t) => {
     t.same(m[i + 1], [dirOf(h, cgroupPathFor(h, undefined, 'c1')), `/sys/fs/cgroup/${name}`, '', String(MS.BIND | base | MS.RDONLY), '', '0', 'dir']);
   });
   t.same(m.at(-1), ['', '/sys/fs/cgroup', '', String(MS.REMOUNT | MS.RDONLY | base), 'mode=755', '0', 'none']);
+  // --systemd-cgroup: cgroupsPath is "slice:prefix:name"; the binds come from where the
+  // container was put (the scope systemd made), not from the path.
+  const dirs = layout.hierarchies.map((h) => join(h.mount, 'system.slice/libpod-x.scope'));
+  const sd = tagged(plan((c) => {
+    c.linux.cgroupsPath = 'machine.slice:libpod:x';
+    c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid'] });
+  }, { cgroupDirs: dirs }), 'mount').slice(6, 6 + dirs.length);
+  t.same(sd.map((x) => x[0]), dirs, 'the record\'s directories are the sources');
 });
 
 // ---------------------------------------------------------------- encoding
