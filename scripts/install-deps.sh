@@ -4,9 +4,11 @@
 set -eu
 # runc only as a control in tests and bench; podman/conmon and containerd are the real
 # callers the integration tests drive; systemd and dbus-daemon are booted in a test's own
-# namespaces for the systemd cgroup driver (this host's PID 1 is not systemd).
+# namespaces for the systemd cgroup driver (this host's PID 1 is not systemd); qemu boots
+# Debian's kernel with only cgroup v2 for the v2 tests (test/lib/vm.sh); strace shows how
+# the init is cloned.
 pkgs="build-essential cmake pkg-config busybox-static libseccomp-dev golang-github-opencontainers-specs-dev
-iproute2 file python3 runc podman conmon catatonit netavark iptables containerd systemd dbus-daemon"
+iproute2 file python3 runc podman conmon catatonit netavark iptables containerd systemd dbus-daemon qemu-system-x86 strace"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

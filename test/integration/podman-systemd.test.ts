@@ -27,7 +27,7 @@ const { root } = testFile(t, () => {
 const scratchDir = join(root, '..');
 const sdDir = join(scratchDir, 'systemd');
 const P = (...p: string[]) => join(scratchDir, 'podman', ...p);
-const env = { ...process.env, SYSTEMD_HOST_CGROUP: CGNAME, SYSTEMD_HOST_BINDS: `/work ${scratchDir}` };
+const env = { ...process.env, SYSTEMD_HOST_CGROUP: CGNAME, SYSTEMD_HOST_BINDS: `${ROOT} ${scratchDir}` };
 
 for (const d of ['root', 'runroot', 'tmp', 'imgtmp', 'io']) mkdirSync(P(d), { recursive: true });
 // default_ulimits: podman's default RLIMIT_NOFILE cannot be set here (see podman.test.ts).

@@ -19,7 +19,7 @@ const { root, id } = testFile(t, () => {
 // The state root and the bundles are under the test file's scratch directory: shared
 // into the systemd's root at the same path, as /work (the project) is.
 const scratchBase = join(root, '..');
-const env = { ...process.env, SYSTEMD_HOST_CGROUP: CGNAME, SYSTEMD_HOST_BINDS: `/work ${scratchBase}` };
+const env = { ...process.env, SYSTEMD_HOST_CGROUP: CGNAME, SYSTEMD_HOST_BINDS: `${ROOT} ${scratchBase}` };
 
 function inside(cmd: string[]): Run {
   const r = spawnSync(HARNESS, ['exec', sdDir, ...cmd], { env, encoding: 'utf8', timeout: 60_000 });
