@@ -19,9 +19,9 @@ if (hostLayout().mode !== 'v2') {
     const r = spawnSync(join(ROOT, 'test/lib/vm.sh'),
       ['run', `node_modules/.bin/tap --disable-coverage --allow-empty-coverage -R tap --timeout=1800 ${join('test/integration', __filename.split('/').pop()!)}`],
       { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 << 20 });
-    t.comment(r.stdout.split('\n').filter((l) => /^\s*(not ok|# (fail|pass|todo|skip))/.test(l)).join('\n'));
     t.equal(r.status, 0, `the cases pass in the VM${r.status ? `:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}` : ''}`);
-    t.match(r.stdout, /^# \{ total: \d+, pass: \d+ \}$|^# pass\s+\d+$/m, 'and report their count');
+    const counts = /^# \{ total: (\d+), pass: (\d+) \}$/m.exec(r.stdout);
+    t.ok(counts && counts[1] === counts[2] && Number(counts[1]) > 80, `every assertion in the VM passed: ${counts?.[0] ?? 'no summary'}`);
     t.notMatch(r.stdout, /^\s*not ok /m, 'none failed');
   });
 } else {
