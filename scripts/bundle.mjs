@@ -24,6 +24,8 @@ const common = {
 };
 
 await build({ ...common, entryPoints: { corral: join(root, 'src/cli/main.ts') } });
+// Loaded on demand (src/linux/cgroups/systemd-driver.ts).
+await build({ ...common, entryPoints: { systemd: join(root, 'src/linux/cgroups/systemd.ts') } });
 await build({
   ...common,
   entryPoints: Object.fromEntries(commands.map((f) => [`cmd-${f.replace(/\.ts$/, '')}`, join(root, 'src/commands', f)])),

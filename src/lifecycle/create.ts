@@ -8,7 +8,7 @@ import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
 import { createCgroups, createSystemdCgroups, homeProcsFiles, procsFiles, removeCgroups } from '../linux/cgroups/manager';
-import { stopScope } from '../linux/cgroups/systemd';
+import { systemdDriver } from '../linux/cgroups/systemd-driver';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
 import { logWarn } from '../cli/log';
@@ -172,7 +172,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     }
     if (cgroups) {
       try {
-        if (cgroups.systemd) stopScope(cgroups.systemd);
+        if (cgroups.systemd) systemdDriver().stopScope(cgroups.systemd);
         removeCgroups(cgroups);
       } catch (c) {
         logWarn((c as Error).message);

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { CorralError, isCorralError } from '../cli/errors';
 import { freeze, freezerState, thaw } from '../linux/cgroups/freezer';
 import { cgroupPids, removeCgroups } from '../linux/cgroups/record';
+import { systemdDriver } from '../linux/cgroups/systemd-driver';
 import { logWarn } from '../cli/log';
 import { runHooksWarn } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
@@ -102,8 +103,7 @@ function unmountUnder(root: string): void {
 export function destroy(store: Store, rec: ContainerRecord): void {
   killAll(rec);
   if (rec.cgroups.systemd) {
-    const { stopScope } = require('../linux/cgroups/systemd') as typeof import('../linux/cgroups/systemd');
-    stopScope(rec.cgroups.systemd);
+    systemdDriver().stopScope(rec.cgroups.systemd);
   }
   removeCgroups(rec.cgroups);
   if (rec.hostMountNs) unmountUnder(rec.rootfs);

@@ -14,6 +14,7 @@ import { applyV2, keyController } from './v2';
 import { applyDevicesV2 } from './devices-v2';
 import { whyFailed } from './write';
 import { logWarn } from '../../cli/log';
+import { systemdDriver } from './systemd-driver';
 
 export { cgroupPids, procsFiles, removeCgroups } from './record';
 
@@ -91,7 +92,7 @@ function populate(rec: CgroupRecord, id: string, cgroupsPath: string | undefined
  */
 export function createSystemdCgroups(id: string, cgroupsPath: string | undefined, resources: Resources | undefined,
   annotations: Record<string, string> | undefined, pid: number, layout = hostLayout()): CgroupRecord {
-  const sd = require('./systemd') as typeof import('./systemd');
+  const sd = systemdDriver();
   const name = sd.systemdUnitName(cgroupsPath, id);
   checkHost(layout, resources ?? {}); // before systemd makes anything
   const started = sd.startScope(id, name, pid, resources ?? {}, layout.mode === 'v2', annotations);
@@ -123,8 +124,7 @@ export function applyResources(rec: CgroupRecord, r: Resources, o: ApplyOptions 
 /** `update` of a systemd container: its unit's properties first (with all of `merged`), then the files. */
 export function updateResources(rec: CgroupRecord, patch: Resources, merged: Resources): void {
   if (rec.systemd) {
-    const sd = require('./systemd') as typeof import('./systemd');
-    sd.updateScope(rec.systemd, merged, hostLayout().mode === 'v2');
+    systemdDriver().updateScope(rec.systemd, merged, hostLayout().mode === 'v2');
   }
   applyResources(rec, patch, { update: true, created: rec.created });
 }
