@@ -18,7 +18,8 @@ function consoleSocket(typed = ''): { path: string; output: Promise<string> } {
   const p = spawn('python3', [join(ROOT, 'test/lib/console-socket.py'), path, ...(typed ? [typed] : [])]);
   let out = '';
   p.stdout.on('data', (d) => (out += d));
-  const output = new Promise<string>((resolve) => p.on('exit', () => resolve(out)));
+  // 'close', not 'exit': the exit can come before the last of its stdout is read.
+  const output = new Promise<string>((resolve) => p.on('close', () => resolve(out)));
   for (let i = 0; i < 300 && !existsSync(path); i++) sleep(10);
   return { path, output };
 }
