@@ -6,10 +6,10 @@
 // cgroup.kill, the eBPF device program as the only device control, clone3 into the
 // cgroup, update, delete, and the systemd driver's v2 properties.
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORRAL, ROOT, baseConfig, bundle, corral, leftovers, messages, scratch, sleep, state, testFile } from '../lib/corral';
+import { ROOT, baseConfig, bundle, corral, eventsOf, leftovers, messages, sleep, state, testFile } from '../lib/corral';
 import { hostLayout } from '../../src/linux/cgroups/layout';
 
 const read = (path: string) => readFileSync(path, 'utf8').trim();
@@ -113,12 +113,7 @@ function v2Cases(): void {
       cfg.linux.resources = { memory: { limit: 16777216, swap: 16777216 } };
     });
     t.equal(corral(root, ['create', '--bundle', b, c]).status, 0);
-    const outFile = join(scratch('events-'), 'out');
-    const fd = openSync(outFile, 'w');
-    const events = spawn(CORRAL, ['--root', root, 'events', '--interval', '200ms', c], { stdio: ['ignore', fd, 'inherit'] });
-    closeSync(fd);
-    const exited = new Promise<number | null>((resolve) => events.on('exit', (code) => resolve(code)));
-    const lines = () => readFileSync(outFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; data?: Record<string, unknown> });
+    const { lines, exited } = eventsOf(root, c, '200ms');
     until(() => lines().some((e) => e.type === 'stats'), 'the first stats line');
     t.has(lines()[0].data, { memory: { usage: { limit: 16777216 } }, pids: { current: 1 } }, 'stats from the v2 files');
     t.equal(corral(root, ['start', c]).status, 0);

@@ -2,10 +2,10 @@
 // unified side of this hybrid host), OOM kills and `events`, pids.limit against a fork
 // loop, pause/resume, update, ps, kill --all, and nothing left behind after delete.
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORRAL, ROOT, baseConfig, bundle, cleanup, corral, leftovers, messages, scratch, sleep, state, stateRoot } from '../lib/corral';
+import { CORRAL, ROOT, baseConfig, bundle, cleanup, corral, eventsOf, leftovers, messages, scratch, sleep, state, stateRoot } from '../lib/corral';
 
 const root = stateRoot();
 const ids: string[] = [];
@@ -144,12 +144,7 @@ t.test('a process over its memory limit is OOM-killed and events reports it', as
     cfg.linux.resources = { memory: { limit: 16777216, swap: 16777216 } };
   });
   t.equal(corral(root, ['create', '--bundle', b, c]).status, 0);
-  const outFile = join(scratch('events-'), 'out');
-  const fd = openSync(outFile, 'w');
-  const events = spawn(CORRAL, ['--root', root, 'events', '--interval', '50ms', c], { stdio: ['ignore', fd, 'inherit'] });
-  closeSync(fd);
-  const exited = new Promise<number | null>((resolve) => events.on('exit', (code) => resolve(code)));
-  const lines = () => readFileSync(outFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; id: string; data?: Record<string, unknown> });
+  const { lines, exited } = eventsOf(root, c, '50ms');
   // A stats line means the OOM notification is registered (it is before the first tick).
   until(() => lines().some((e) => e.type === 'stats'), 'the first stats line');
   const first = lines()[0];

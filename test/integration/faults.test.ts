@@ -2,8 +2,7 @@
 // behind — no state directory, cgroup, mount or process.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync, chmodSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORRAL, baseConfig, bundle, cleanup, corral, leftovers, messages, mountsWith, processesWith, scratch, sleep, stateRoot } from '../lib/corral';
 

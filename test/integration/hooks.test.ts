@@ -1,10 +1,9 @@
 // config.json hooks on real containers: when each kind runs (create, start, delete)
 // and in what order, what it gets (state on stdin, args, env), in whose namespaces,
 // timeouts, and what a failure does to the operation.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_ROOTFS, baseConfig, bundle as makeBundle, corral, leftovers, messages, mountsWith, processesWith, sleep, state, testFile } from '../lib/corral';
 

@@ -1,7 +1,6 @@
 // The lifecycle of real containers through runc's commands.
 import t from 'tap';
-import { existsSync, readFileSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { CORRAL, messages, baseConfig, bundle, cleanup, corral, leftovers, scratch, sleep, state, stateRoot } from '../lib/corral';

@@ -4,10 +4,9 @@
 // rootfsPropagation — checked from inside, and on the host where they must not show.
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX_ROOTFS, baseConfig, bundle as makeBundle, corral, leftovers, messages, mountsWith, sleep, state, stateRoot, testFile } from '../lib/corral';
+import { BUSYBOX_ROOTFS, baseConfig, bundle as makeBundle, corral, leftovers, messages, mountsWith, sleep, state, testFile } from '../lib/corral';
 
 type Cfg = Parameters<typeof makeBundle>[1];
 type Config = Record<string, any>;

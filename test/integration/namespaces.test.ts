@@ -2,9 +2,8 @@
 // from outside (/proc/<pid>/... of the host): new ones, joined ones, id maps, time offsets.
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { baseConfig, bundle as makeBundle, corral, leftovers, messages, mountsWith, state, stateRoot, testFile, BUSYBOX_ROOTFS } from '../lib/corral';
 
 type Cfg = Parameters<typeof makeBundle>[1];

@@ -3,8 +3,7 @@
 // file descriptors it gets (only stdio, plus --preserve-fds).
 import t, { type Test } from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_ROOTFS, CORRAL, baseConfig, bundle as makeBundle, corral, leftovers, messages, state, testFile, type Run } from '../lib/corral';
 

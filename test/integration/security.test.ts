@@ -13,7 +13,7 @@ import t, { type Test } from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync,
+  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_ROOTFS, ROOT, baseConfig, bundle, cleanup, corral, leftovers, messages, mountsWith, scratch, sleep, state, stateRoot } from '../lib/corral';

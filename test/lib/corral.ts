@@ -1,6 +1,6 @@
 // Helpers for tests that drive bin/corral for real: a private --root, bundles that
 // share the busybox rootfs read-only, and checks that nothing was left behind.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, writeFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Test } from 'tap';
@@ -200,6 +200,26 @@ export function testFile(tap: { teardown(fn: () => void): void }, before?: () =>
     id: (name) => (ids.push(`${name}-${process.pid}`), `${name}-${process.pid}`),
     tempDir: (name) => scratch(`${name}-`),
   };
+}
+
+export interface CorralEvent {
+  type: string;
+  id: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * `corral events` running in the background: its JSON lines so far (from a file, not
+ * a pipe, as for every corral run here), and its exit code once it ends.
+ */
+export function eventsOf(root: string, id: string, interval: string): { lines: () => CorralEvent[]; exited: Promise<number | null> } {
+  const outFile = join(scratch('events-'), 'out');
+  const fd = openSync(outFile, 'w');
+  const events = spawn(CORRAL, ['--root', root, 'events', '--interval', interval, id], { stdio: ['ignore', fd, 'inherit'] });
+  closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => events.on('exit', (code) => resolve(code)));
+  const lines = () => readFileSync(outFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CorralEvent);
+  return { lines, exited };
 }
 
 /** The message of the CorralError fn throws (a failed assertion when it throws none or another). */

@@ -1,6 +1,6 @@
 // The plan: mount options, capability masks, seccomp records and createPlan's records,
 // all computed without starting anything.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 // The state store: ids, the container directory, atomic state writes, the lock, and
 // the status read from /proc with fake records.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
