@@ -12,10 +12,10 @@
 // form the CRI plugin gives for a kubelet pod: "kubepods-besteffort-pod<uid>.slice:cri-containerd:<id>".
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX_ROOTFS, CORRAL, ROOT, cgroupsNamed, mountsWith, testFile, type Run } from '../lib/corral';
+import { CORRAL, ROOT, cgroupsNamed, mountsWith, testFile, type Run } from '../lib/corral';
+import { imageArchive } from '../lib/image';
 
 const HARNESS = join(ROOT, 'test/lib/systemd-host.sh');
 const CGNAME = `corral-cdsd-${process.pid}`;
@@ -51,33 +51,6 @@ function show(unit: string, props: string[]): Record<string, string> {
 const status = (t: Test, r: Run, want: number, what: string) =>
   t.equal(r.status, want, `${what}: ${want}${r.status === want ? '' : ` — stderr: ${r.stderr.trim()}`}`);
 
-/** The busybox rootfs as an OCI image layout archive that `ctr image import` loads as IMAGE. */
-function imageArchive(): string {
-  const L = C('layout');
-  mkdirSync(join(L, 'blobs/sha256'), { recursive: true });
-  const tar = spawnSync('tar', ['--numeric-owner', '-C', BUSYBOX_ROOTFS, '-cf', C('layer.tar'), '.'], { encoding: 'utf8' });
-  if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
-  const blob = (data: Buffer, mediaType: string) => {
-    const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
-    writeFileSync(join(L, 'blobs/sha256', digest.slice(7)), data);
-    return { mediaType, digest, size: data.length };
-  };
-  const layer = blob(readFileSync(C('layer.tar')), 'application/vnd.oci.image.layer.v1.tar');
-  const config = blob(Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
-    rootfs: { type: 'layers', diff_ids: [layer.digest] },
-  })), 'application/vnd.oci.image.config.v1+json');
-  const manifest = blob(Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer],
-  })), 'application/vnd.oci.image.manifest.v1+json');
-  writeFileSync(join(L, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(L, 'index.json'), JSON.stringify({
-    schemaVersion: 2, manifests: [{ ...manifest, annotations: { 'io.containerd.image.name': IMAGE, 'org.opencontainers.image.ref.name': 'test' } }],
-  }));
-  const pack = spawnSync('tar', ['-C', L, '-cf', C('image.tar'), '.'], { encoding: 'utf8' });
-  if (pack.status !== 0) throw new Error(`tar: ${pack.stderr}`);
-  return C('image.tar');
-}
 
 let seq = 0;
 /** A container of runtime rt: its id, cgroupsPath, scope unit, and the scope's cgroup (from the systemd's root). */
@@ -111,7 +84,7 @@ t.before(() => {
     '[debug]', '  level = "debug"',
     '[plugins."io.containerd.internal.v1.opt"]', `  path = "${C('opt')}"`, '',
   ].join('\n'));
-  const archive = imageArchive();
+  const archive = imageArchive(C(), IMAGE);
   const r = spawnSync(HARNESS, ['start', sdDir], { env, encoding: 'utf8', timeout: 180_000 });
   if (r.status !== 0) throw new Error(`systemd did not boot: ${r.stderr}`);
   booted = true;

@@ -19,10 +19,10 @@
 //    The CRI plugin is disabled here (it would start a streaming server and CNI watch).
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX_ROOTFS, CORRAL, cleanup, mountsWith, scratch, sleep, stateRoot } from '../lib/corral';
+import { CORRAL, cleanup, mountsWith, scratch, sleep, stateRoot } from '../lib/corral';
+import { imageArchive } from '../lib/image';
 
 const IMAGE = 'docker.io/library/corral-busybox:test';
 const HOSTILE_NODE_OPTIONS = '--require /nonexistent/corral-test-preload.js';
@@ -56,41 +56,6 @@ interface Daemon {
 // root): removed in teardown if we made them and they are empty.
 const RUN_DIRS = ['/run/containerd/runc', '/run/containerd/s', '/run/containerd'];
 const runDirsBefore = RUN_DIRS.filter((d) => existsSync(d));
-
-// ---------------------------------------------------------------- the image
-
-/** An OCI image layout archive of the busybox rootfs that `ctr image import` loads as IMAGE. */
-function imageArchive(): string {
-  const dir = scratch('image-');
-  const layout = join(dir, 'layout');
-  mkdirSync(join(layout, 'blobs/sha256'), { recursive: true });
-  const layerTar = join(dir, 'layer.tar');
-  const tar = spawnSync('tar', ['--numeric-owner', '-C', BUSYBOX_ROOTFS, '-cf', layerTar, '.'], { encoding: 'utf8' });
-  if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
-  const blob = (data: Buffer, mediaType: string) => {
-    const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
-    writeFileSync(join(layout, 'blobs/sha256', digest.slice(7)), data);
-    return { mediaType, digest, size: data.length };
-  };
-  const layer = blob(readFileSync(layerTar), 'application/vnd.oci.image.layer.v1.tar');
-  const config = blob(Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux',
-    config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
-    rootfs: { type: 'layers', diff_ids: [layer.digest] },
-  })), 'application/vnd.oci.image.config.v1+json');
-  const manifest = blob(Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer],
-  })), 'application/vnd.oci.image.manifest.v1+json');
-  writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(layout, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ ...manifest, annotations: { 'io.containerd.image.name': IMAGE, 'org.opencontainers.image.ref.name': 'test' } }],
-  }));
-  const archive = join(dir, 'image.tar');
-  const pack = spawnSync('tar', ['-C', layout, '-cf', archive, '.'], { encoding: 'utf8' });
-  if (pack.status !== 0) throw new Error(`tar: ${pack.stderr}`);
-  return archive;
-}
 
 // ---------------------------------------------------------------- containerd
 
@@ -745,7 +710,7 @@ const CASES: Case[] = [
 
 const daemons = new Map<Runtime['name'], Daemon>();
 t.before(() => {
-  const archive = imageArchive();
+  const archive = imageArchive(scratch('image-'), IMAGE);
   for (const rt of RUNTIMES) daemons.set(rt.name, startDaemon(rt, archive));
 });
 t.teardown(async () => {
