@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
-import { createCgroups, createSystemdCgroups, homeProcsFiles, procsFiles, removeCgroups } from '../linux/cgroups/manager';
+import { createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
 import { systemdDriver } from '../linux/cgroups/systemd-driver';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
@@ -99,12 +99,9 @@ export function create(g: Globals, a: CreateArgs): Created {
       noNewKeyring: !!a.noNewKeyring,
       consoleSocket: consolePair ? Helper.extraFd(passFds, 0) : consoleSocket,
       preserveFds: passFds,
-      cgroupProcs: procsFiles(cgroups),
-      cgroupDirs: cgroups.paths,
-      cgroup2: cgroups.unified,
+      cgroups,
       cgroupHome: homeProcsFiles(),
       cleanup: {
-        cgroups: cgroups.created,
         files: [fifo, join(dir, 'state.json'), join(dir, 'lock'), ...(pidFile ? [pidFile] : [])],
         dir,
       },

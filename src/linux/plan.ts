@@ -6,9 +6,10 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CorralError } from '../cli/errors';
 import type { Config, IdMapping, Mount, Process } from '../spec/types';
+import type { CgroupRecord } from '../state/store';
 import { capabilityMasks } from './capabilities';
-import { hostLayout, dirOf } from './cgroups/layout';
-import { cgroupPathFor } from './cgroups/manager';
+import { hostLayout } from './cgroups/layout';
+import { procsFiles } from './cgroups/record';
 import { DEFAULT_DEVICES, defaultSymlinks } from './devices';
 import { MS, PROPAGATION, parseMountOptions } from './mounts';
 import { NAMESPACES, CLONE_NEWUSER } from './namespaces';
@@ -58,13 +59,14 @@ export interface CreateOptions {
   fifo: string;
   noPivot: boolean;
   preserveFds: number;
-  cgroupProcs: string[];
-  /** The container's cgroup directory in each of hostLayout()'s hierarchies, in its order (CgroupRecord.paths). */
-  cgroupDirs?: string[];
-  /** The cgroup2 directory among them: the init is cloned into it (CLONE_INTO_CGROUP). */
-  cgroup2?: string;
+  /**
+   * Where the container was put (its directory in each of hostLayout()'s hierarchies, in
+   * that order): the init joins them (the cgroup2 one by CLONE_INTO_CGROUP), cgroup
+   * mounts bind them, and what corral made is undone should Node vanish.
+   */
+  cgroups: CgroupRecord;
   cgroupHome: string[];
-  cleanup: { cgroups: string[]; files: string[]; dir: string };
+  cleanup: { files: string[]; dir: string };
   id: string;
   /** Where the pty master goes when process.terminal is set: a socket path or an fd of the helper. */
   consoleSocket?: string | number;
@@ -135,7 +137,7 @@ export function addTerminal(plan: Plan, proc: Process, consoleSocket: string | n
 const CGROUP_MOUNT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
 /** A "cgroup" mount: cgroup2 where the host is v2, else a tmpfs with each v1 hierarchy bound in. */
-function addCgroupMount(plan: Plan, m: Mount, flags: number, id: string, cgroupsPath: string | undefined, dirs: string[] | undefined): void {
+function addCgroupMount(plan: Plan, m: Mount, flags: number, dirs: string[]): void {
   const layout = hostLayout();
   const ro = flags & MS.RDONLY;
   if (layout.mode === 'v2') {
@@ -145,10 +147,9 @@ function addCgroupMount(plan: Plan, m: Mount, flags: number, id: string, cgroups
   plan.add('mount', 'tmpfs', m.destination, 'tmpfs', CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'dir');
   layout.hierarchies.forEach((h, i) => {
     const name = h.version === 2 ? 'unified' : h.controllers.map((c) => c.replace(/^name=/, '')).join(',');
-    // The directories the container was put in: with --systemd-cgroup, cgroupsPath is
-    // "slice:prefix:name", not a path, and the cgroup is the scope systemd made.
-    const src = dirs?.[i] ?? dirOf(h, cgroupPathFor(h, cgroupsPath, id));
-    plan.add('mount', src, join(m.destination, name), '', MS.BIND | CGROUP_MOUNT_FLAGS | ro, '', 0, 'dir');
+    // Where the container was put, not cgroupsPath: with --systemd-cgroup that is
+    // "slice:prefix:name", and the cgroup is the scope systemd made.
+    plan.add('mount', dirs[i], join(m.destination, name), '', MS.BIND | CGROUP_MOUNT_FLAGS | ro, '', 0, 'dir');
   });
   if (ro) plan.add('mount', '', m.destination, '', MS.REMOUNT | MS.RDONLY | CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'none');
 }
@@ -173,10 +174,10 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     const t = Object.entries(linux.timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
     plan.add('timens', t);
   }
-  for (const f of o.cgroupProcs) plan.add('cgroup', f);
-  if (o.cgroup2) plan.add('cgroup2', o.cgroup2);
+  for (const f of procsFiles(o.cgroups)) plan.add('cgroup', f);
+  if (o.cgroups.unified) plan.add('cgroup2', o.cgroups.unified);
   for (const f of o.cgroupHome) plan.add('cgroup-home', f);
-  for (const d of o.cleanup.cgroups) plan.add('cleanup-cgroup', d);
+  for (const d of o.cgroups.created) plan.add('cleanup-cgroup', d);
   for (const f of o.cleanup.files) plan.add('cleanup-file', f);
   plan.add('cleanup-dir', o.cleanup.dir);
 
@@ -212,7 +213,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     const bind = opts.bind || type === 'bind';
     if (m.uidMappings || m.gidMappings) throw new CorralError(`${field}: id-mapped mounts are not supported by corral`);
     if (type === 'cgroup' || type === 'cgroup2') {
-      addCgroupMount(plan, m, opts.flags, o.id, linux.cgroupsPath, o.cgroupDirs);
+      addCgroupMount(plan, m, opts.flags, o.cgroups.paths);
       return;
     }
     let kind = 'dir';

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { Variant } from '../../src/linux/dbus';
 import {
-  annotationProperty, cpuMask, deviceProperties, INFINITY, majorVersion, procDevices, quotaPerSec, resourceProperties, sliceCgroup, systemdUnitName,
+  annotationProperty, cpuMask, deviceProperties, INFINITY, majorVersion, procDevices, quotaPerSec, resourceProperties, systemdUnitName,
 } from '../../src/linux/cgroups/systemd';
 import { DEFAULT_RULES } from '../../src/linux/cgroups/devices';
 
@@ -21,12 +21,6 @@ t.test('cgroupsPath in the slice:prefix:name form', async (t) => {
   t.throws(() => systemdUnitName('system.slice:p:', 'x'), /has no name/);
   t.throws(() => systemdUnitName('system.slice:p:pod.slice', 'x'), /names a slice; corral puts a container in a scope unit/);
   t.throws(() => systemdUnitName('system.slice:p:a b', 'x'), /not a valid systemd unit name/);
-});
-
-t.test('slices nest by their dashes', async (t) => {
-  t.equal(sliceCgroup('system.slice'), '/system.slice');
-  t.equal(sliceCgroup('kubepods-burstable-pod1.slice'), '/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice');
-  t.equal(sliceCgroup('-.slice'), '/');
 });
 
 t.test('values systemd keeps its own way', async (t) => {

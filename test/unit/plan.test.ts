@@ -24,8 +24,8 @@ writeFileSync(join(bundleDir, 'file.txt'), 'x');
 t.teardown(() => rmSync(bundleDir, { recursive: true, force: true }));
 
 const opts = (o: Partial<CreateOptions> = {}): CreateOptions => ({
-  bundle: bundleDir, fifo: '/run/c/exec.fifo', noPivot: false, preserveFds: 0, cgroupProcs: [], cgroupHome: [],
-  cleanup: { cgroups: [], files: [], dir: '/run/c' }, id: 'c1', ...o,
+  bundle: bundleDir, fifo: '/run/c/exec.fifo', noPivot: false, preserveFds: 0, cgroups: { paths: [], created: [] }, cgroupHome: [],
+  cleanup: { files: [], dir: '/run/c' }, id: 'c1', ...o,
 });
 
 /** baseConfig() on the temp rootfs, after edit. */
@@ -234,10 +234,12 @@ t.test('options and config fields become their records', async (t) => {
     c.linux.rootfsPropagation = 'slave';
     c.hooks = { createRuntime: [{ path: '/bin/true' }] };
   }, {
-    noPivot: true, preserveFds: 2, cgroupProcs: ['/sys/fs/cgroup/a/cgroup.procs'], cgroupHome: ['/sys/fs/cgroup/cgroup.procs'],
-    cleanup: { cgroups: ['/sys/fs/cgroup/a'], files: ['/run/x'], dir: '/run/c' },
+    noPivot: true, preserveFds: 2, cgroupHome: ['/sys/fs/cgroup/cgroup.procs'],
+    cgroups: { paths: ['/sys/fs/cgroup/a', '/sys/fs/cgroup/unified/a'], created: ['/sys/fs/cgroup/a'], unified: '/sys/fs/cgroup/unified/a' },
+    cleanup: { files: ['/run/x'], dir: '/run/c' },
   });
-  t.same(one(p, 'cgroup'), ['/sys/fs/cgroup/a/cgroup.procs']);
+  t.same(tagged(p, 'cgroup'), [['/sys/fs/cgroup/a/cgroup.procs'], ['/sys/fs/cgroup/unified/a/cgroup.procs']], 'a record per directory to join');
+  t.same(one(p, 'cgroup2'), ['/sys/fs/cgroup/unified/a'], 'the cgroup2 directory, to clone the init into');
   t.same(one(p, 'cgroup-home'), ['/sys/fs/cgroup/cgroup.procs']);
   t.same(one(p, 'cleanup-cgroup'), ['/sys/fs/cgroup/a']);
   t.same(one(p, 'cleanup-file'), ['/run/x']);
@@ -253,7 +255,7 @@ t.test('options and config fields become their records', async (t) => {
   t.same(one(p, 'preservefds'), ['2']);
   t.same(one(p, 'fifo'), ['/run/c/exec.fifo']);
   const q = plan((c) => { c.root.readonly = false; });
-  for (const tag of ['readonlyroot', 'nopivot', 'rootprop', 'hooks', 'preservefds', 'oomscore', 'domainname', 'cgroup'])
+  for (const tag of ['readonlyroot', 'nopivot', 'rootprop', 'hooks', 'preservefds', 'oomscore', 'domainname', 'cgroup', 'cgroup2'])
     t.same(tagged(q, tag), [], `no ${tag} record by default`);
 });
 
@@ -445,7 +447,10 @@ t.test('mount errors name the field', async (t) => {
 
 t.test('a cgroup mount follows the host layout', async (t) => {
   const layout = hostLayout();
-  const m = tagged(plan((c) => { c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] }); }), 'mount').slice(5);
+  // The container's directories as createCgroups makes them for a config without cgroupsPath.
+  const paths = layout.hierarchies.map((h) => dirOf(h, cgroupPathFor(h, undefined, 'c1')));
+  const m = tagged(plan((c) => { c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] }); },
+    { cgroups: { paths, created: [] } }), 'mount').slice(5);
   const base = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   if (layout.mode === 'v2') {
     t.same(m, [['cgroup', '/sys/fs/cgroup', 'cgroup2', String(MS.RDONLY | base), '', '0', 'dir']]);
@@ -455,7 +460,7 @@ t.test('a cgroup mount follows the host layout', async (t) => {
   t.equal(m.length, layout.hierarchies.length + 2, 'tmpfs, one bind per hierarchy, remount ro');
   layout.hierarchies.forEach((h, i) => {
     const name = h.version === 2 ? 'unified' : h.controllers.map((c) => c.replace(/^name=/, '')).join(',');
-    t.same(m[i + 1], [dirOf(h, cgroupPathFor(h, undefined, 'c1')), `/sys/fs/cgroup/${name}`, '', String(MS.BIND | base | MS.RDONLY), '', '0', 'dir']);
+    t.same(m[i + 1], [paths[i], `/sys/fs/cgroup/${name}`, '', String(MS.BIND | base | MS.RDONLY), '', '0', 'dir']);
   });
   t.same(m.at(-1), ['', '/sys/fs/cgroup', '', String(MS.REMOUNT | MS.RDONLY | base), 'mode=755', '0', 'none']);
   // --systemd-cgroup: cgroupsPath is "slice:prefix:name"; the binds come from where the
@@ -464,7 +469,7 @@ t.test('a cgroup mount follows the host layout', async (t) => {
   const sd = tagged(plan((c) => {
     c.linux.cgroupsPath = 'machine.slice:libpod:x';
     c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid'] });
-  }, { cgroupDirs: dirs }), 'mount').slice(6, 6 + dirs.length);
+  }, { cgroups: { paths: dirs, created: [] } }), 'mount').slice(6, 6 + dirs.length);
   t.same(sd.map((x) => x[0]), dirs, 'the record\'s directories are the sources');
 });
 

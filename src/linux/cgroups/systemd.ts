@@ -49,14 +49,6 @@ export function systemdUnitName(cgroupsPath: string | undefined, id: string): Un
   return { slice, unit };
 }
 
-/** The path of a slice's cgroup: "a-b.slice" → "/a.slice/a-b.slice". */
-export function sliceCgroup(slice: string): string {
-  if (slice === '-.slice') return '/';
-  const stem = slice.slice(0, -'.slice'.length);
-  const parts = stem.split('-');
-  return parts.map((_, i) => `/${parts.slice(0, i + 1).join('-')}.slice`).join('');
-}
-
 type Prop = [string, Variant];
 const t = (v: number | bigint) => new Variant('t', typeof v === 'bigint' ? v : v < 0 ? INFINITY : BigInt(v));
 
@@ -156,7 +148,7 @@ export function resourceProperties(r: Resources, v2: boolean, version: number): 
   if (v2) {
     if (isSet(m.limit)) out.push(['MemoryMax', t(m.limit)]);
     if (isSet(m.reservation)) out.push(['MemoryLow', t(m.reservation)]);
-    if (isSet(m.swap)) out.push(['MemorySwapMax', t(swapToV2BigInt(m.swap, m.limit))]);
+    if (isSet(m.swap)) out.push(['MemorySwapMax', t(swapV2Bytes(m.swap, m.limit))]);
     if (isSet(c.shares)) out.push(['CPUWeight', t(sharesToWeight(c.shares))]);
     if (isSet(b.weight)) out.push(['IOWeight', t(blkioWeightToIoWeight(b.weight))]);
   } else {
@@ -178,7 +170,8 @@ export function resourceProperties(r: Resources, v2: boolean, version: number): 
   return out;
 }
 
-function swapToV2BigInt(swap: number, limit: number | null | undefined): number {
+/** memory.swap.max in bytes (-1: unlimited) for the spec's memory+swap limit. */
+function swapV2Bytes(swap: number, limit: number | null | undefined): number {
   const v = swapToV2(swap, isSet(limit) ? limit : undefined, `${R}/memory/swap`);
   return v === 'max' ? -1 : v;
 }
