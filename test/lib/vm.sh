@@ -51,7 +51,8 @@ mount -t tmpfs -o mode=755,nosuid,nodev run /newroot/run && mount -t tmpfs -o mo
 rm -f /newroot/.dockerenv
 mkdir -p /newroot/corral-vm && mount -t 9p -o $o,cache=mmap xchg /newroot/corral-vm
 . /newroot/corral-vm/env      # REPO=, MODS=
-mount -t 9p -o $o,cache=mmap work "/newroot$REPO"
+# (its mount point may be under the fresh /tmp or /run: a clone in /tmp, say)
+mkdir -p "/newroot$REPO" && mount -t 9p -o $o,cache=mmap work "/newroot$REPO"
 # modules of the VM's kernel (the host has none of its own) and a modprobe for them
 rm -rf /newroot/lib/modules && ln -s "$MODS" /newroot/lib/modules
 [ -e /newroot/sbin/modprobe ] || ln -s /bin/busybox /newroot/sbin/modprobe
