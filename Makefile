@@ -18,10 +18,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build/schemas/validators.js: scripts/build-schemas.mjs schemas/spec-1.3-additions.json node_modules/.package-lock.json
+build/schemas/validators.js: scripts/build-schemas.mjs schemas/spec-1.3-additions.json schemas/runc-lenient.json node_modules/.package-lock.json
 	npm run --silent build:schemas
 
-build/addon/.built: $(ADDON_SOURCES) node_modules/.package-lock.json
+# The plan's records, defined in TypeScript, as the C++ header corral-init parses with.
+build/gen/plan_records.h: src/linux/plan-records.ts scripts/gen-plan-header.mjs node_modules/.package-lock.json
+	node scripts/gen-plan-header.mjs
+
+build/addon/.built: $(ADDON_SOURCES) build/gen/plan_records.h node_modules/.package-lock.json
 	npm run --silent build:addon
 	@touch $@
 

@@ -16,6 +16,10 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
 #include "fs.h"
 #include "process.h"
 #include "terminal.h"
@@ -97,6 +101,13 @@ static void do_mount(int rootfd, const MountPlan *m) {
       close(top);
       close(below);
     }
+  }
+  if (m->attr_set || m->attr_clr) {  // rro, rnosuid, ...: down the whole mounted tree
+    struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {m->attr_set, m->attr_clr, 0, 0};
+    int afd = open_in_root(rootfd, m->dst, O_PATH);
+    if (afd < 0 || syscall(SYS_mount_setattr, afd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+      die_errno("mount: set recursive attributes of", m->dst, errno);
+    close(afd);
   }
   if (m->prop) {
     int pfd = open_in_root(rootfd, m->dst, O_PATH);
@@ -250,7 +261,6 @@ void container_main(const Plan *p, int sock) {
   sa.sa_handler = exit_on_signal;
   const int term_sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM};
   for (int s : term_sigs) sigaction(s, &sa, nullptr);
-  if (p->new_session && setsid() < 0) die_errno("setsid", nullptr, errno);
   umask(0);
 
   if (p->new_net) bring_up_lo();

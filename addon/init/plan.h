@@ -1,18 +1,18 @@
-// The fully resolved container plan Node sends over the socket, parsed into
-// fixed arrays that point into one buffer. Parsing happens in the helper's parent
-// (a normal single-threaded process); the cloned child only reads it.
+// The fully resolved container plan Node sends over the socket (its records are
+// defined in src/linux/plan-records.ts), parsed into arrays sized to what was sent,
+// whose strings point into one buffer. Parsing happens in the helper's parent (a
+// normal single-threaded process, free to allocate); the cloned child only reads it.
 #pragma once
 #include <stdint.h>
 
 #include "seccomp.h"
-
-constexpr int kMaxItems = 512;
 
 struct MountPlan {
   const char *src, *dst, *type, *data;
   unsigned long flags, prop;
   const char *kind;  // "dir", "file" or "none": what to create at dst when missing
   bool copyup;       // tmpcopyup: the tmpfs starts with what it covers
+  uint64_t attr_set, attr_clr;  // recursive options (rro, rnosuid, ...): mount_setattr(AT_RECURSIVE)
 };
 struct DevicePlan {
   const char *path;
@@ -27,34 +27,35 @@ struct Pair { const char *a, *b; };
 struct Plan {
   const char *mode;              // create | exec
   unsigned long cloneflags;      // CLONE_NEW* to create
-  NsJoin joins[16]; int njoins;  // namespaces to enter by path
+  NsJoin *joins; int njoins;  // namespaces to enter by path
   const char *uidmap, *gidmap, *timens;
-  const char *cgroups[32]; int ncgroups;  // cgroup.procs files to join
+  const char **cgroups; int ncgroups;  // cgroup.procs files to join
   const char *cgroup2;                    // the cgroup2 directory among them, to clone into
-  const char *cgroup_home[32]; int ncgroup_home;  // ours, to return to after the clone
-  const char *cleanup_cgroups[32]; int ncleanup_cgroups;
-  const char *cleanup_files[8]; int ncleanup_files;
+  const char **cgroup_home; int ncgroup_home;  // ours, to return to after the clone
+  const char **cleanup_cgroups; int ncleanup_cgroups;
+  const char **cleanup_files; int ncleanup_files;
   const char *cleanup_dir;
   const char *oomscore;
   const char *hostname, *domainname;
   const char *rootfs;
   unsigned long rootprop;        // propagation for "/" after pivot (0 = none)
-  bool readonly_root, nopivot, hooks, nnp, new_session;
+  bool readonly_root, nopivot, hooks, nnp;
   bool joins_user;  // a user namespace is joined by path
   bool new_net;     // a new network namespace is made
-  MountPlan mounts[kMaxItems]; int nmounts;
-  DevicePlan devices[kMaxItems]; int ndevices;
-  Pair symlinks[64]; int nsymlinks;  // target, link path (inside rootfs)
-  const char *masked[kMaxItems]; int nmasked;
-  const char *readonly[kMaxItems]; int nreadonly;
-  Pair sysctls[kMaxItems]; int nsysctls;
-  Rlimit rlimits[32]; int nrlimits;
+  MountPlan *mounts; int nmounts;
+  DevicePlan *devices; int ndevices;
+  Pair *symlinks; int nsymlinks;  // target, link path (inside rootfs)
+  const char **masked; int nmasked;
+  const char **readonly; int nreadonly;
+  Pair *sysctls; int nsysctls;
+  Rlimit *rlimits; int nrlimits;
   bool has_user; unsigned uid, gid; long umask;
-  unsigned gids[64]; int ngids;
+  unsigned *gids; int ngids;
   bool has_caps; uint64_t caps[5];  // bounding effective inheritable permitted ambient
   const char *cwd;
-  const char *argv[kMaxItems + 1]; int nargv;
-  const char *envp[kMaxItems + 1]; int nenvp;
+  const char **argv; int nargv;  // NULL-terminated
+  const char **envp; int nenvp;  // NULL-terminated
+  const char **exec_env;          // room for envp, HOME and NULL: filled just before exec
   const char *fifo;
   int fifo_fd;  // opened by the helper's parent, as the host's root, before any namespace
   int preserve_fds;
@@ -70,5 +71,5 @@ struct Plan {
   Seccomp seccomp;
 };
 
-// Parses the NUL-separated records; returns an error string or nullptr.
+// Parses the records of buf (len bytes); returns an error string or nullptr.
 const char *plan_parse(Plan *p, char *buf, unsigned len);

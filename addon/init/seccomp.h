@@ -24,8 +24,8 @@ struct Seccomp {
   bool enabled;
   const char *default_action;
   unsigned default_errno;
-  const char *archs[32]; int narchs;
-  SeccompRule rules[2048]; int nrules;
+  const char **archs; int narchs;
+  SeccompRule *rules; int nrules;
   unsigned flags;            // SECCOMP_FILTER_FLAG_* (TSYNC, LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV)
   // "seccomp-listener" record: the agent's socket path, and the container process
   // state JSON with each \x01 standing for the process's pid as the host sees it.

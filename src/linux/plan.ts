@@ -1,38 +1,56 @@
 // Turns a validated config into the helper's plan: every namespace, mount, device,
 // path, id map, capability mask, rlimit, argv and env resolved to plain values.
-// The wire format is a list of NUL-terminated tokens: a tag, then its fields
-// (addon/init/plan.cc lists the tags and their field counts).
+// The records and their wire format are defined in ./plan-records.ts.
 import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CorralError } from '../cli/errors';
+import { logDebug } from '../cli/log';
 import type { Config, IdMapping, Mount, Process } from '../spec/types';
 import type { CgroupRecord } from '../state/store';
-import { capabilityMasks } from './capabilities';
+import { CAPABILITIES, capabilityMasks } from './capabilities';
 import { hostLayout } from './cgroups/layout';
 import { procsFiles } from './cgroups/record';
 import { DEFAULT_DEVICES, defaultSymlinks } from './devices';
 import { MS, PROPAGATION, parseMountOptions } from './mounts';
 import { NAMESPACES, CLONE_NEWUSER } from './namespaces';
+import { RECORDS, RECORD_TAGS, type RecordFields, type RecordTag } from './plan-records';
 import { RLIMITS } from './rlimits';
 import { addSeccomp } from './seccomp';
 
-export class Plan {
-  readonly records: string[][] = [];
+const TAG_INDEX = new Map(RECORD_TAGS.map((t, i) => [t, i]));
 
-  add(tag: string, ...fields: (string | number)[]): this {
-    this.records.push([tag, ...fields.map(String)]);
+export class Plan {
+  readonly records: [RecordTag, ...string[]][] = [];
+
+  add<T extends RecordTag>(tag: T, ...fields: RecordFields<T>): this {
+    this.records.push([tag, ...(fields as (string | number)[]).map(String)]);
     return this;
   }
 
-  has(tag: string): boolean {
+  has(tag: RecordTag): boolean {
     return this.records.some((r) => r[0] === tag);
   }
 
+  /** "<length>\n", then each record: u16 tag, u16 field count, fields as u32 length + bytes + NUL. */
   encode(): Buffer {
-    const body = Buffer.from(this.records.map((r) => r.map((t) => t + '\0').join('')).join(''));
+    const parts: Buffer[] = [];
+    for (const [tag, ...fields] of this.records) {
+      const head = Buffer.alloc(4);
+      head.writeUInt16LE(TAG_INDEX.get(tag)!, 0);
+      head.writeUInt16LE(RECORDS[tag].length, 2);
+      parts.push(head);
+      for (const f of fields) {
+        const bytes = Buffer.from(f);
+        const len = Buffer.alloc(4);
+        len.writeUInt32LE(bytes.length, 0);
+        parts.push(len, bytes, NUL);
+      }
+    }
+    const body = Buffer.concat(parts);
     return Buffer.concat([Buffer.from(`${body.length}\n`), body]);
   }
 }
+const NUL = Buffer.alloc(1);
 
 const U64_MAX = (1n << 64n) - 1n;
 /**
@@ -84,11 +102,13 @@ export function addProcess(plan: Plan, proc: Process, field = '/process'): void 
   const u = proc.user ?? { uid: 0, gid: 0 }; // runc's default when the config has none
   plan.add('user', u.uid, u.gid, u.umask ?? -1);
   for (const g of u.additionalGids ?? []) plan.add('gid', g);
+  let masks;
   try {
-    plan.add('caps', ...capabilityMasks(proc.capabilities ?? {}, `${field}/capabilities`));
+    masks = capabilityMasks(proc.capabilities ?? {}, `${field}/capabilities`);
   } catch (e) {
     throw new CorralError((e as Error).message);
   }
+  plan.add('caps', masks[0], masks[1], masks[2], masks[3], raisableAmbient(masks, field));
   (proc.rlimits ?? []).forEach((r, i) => {
     const n = RLIMITS[r.type];
     if (n === undefined) throw new CorralError(`${field}/rlimits/${i}/type: unknown rlimit "${r.type}" (one of ${Object.keys(RLIMITS).join(', ')})`);
@@ -112,6 +132,20 @@ export function addProcess(plan: Plan, proc: Process, field = '/process'): void 
   if (!proc.args?.length) throw new CorralError(`${field}/args: the process needs at least one argument`);
   for (const a of proc.args) plan.add('arg', a);
   for (const e of proc.env ?? []) plan.add('env', e);
+}
+
+/**
+ * The kernel raises an ambient capability only where it is both permitted and
+ * inheritable. runc and crun go on without the others (`runc spec` lists ambient ones
+ * with no inheritable set): so do we, saying so at --debug.
+ */
+function raisableAmbient(masks: string[], field: string): string {
+  const [, , inheritable, permitted, ambient] = masks.map(BigInt);
+  const raisable = ambient & inheritable & permitted;
+  for (let bit = 0; ambient >> BigInt(bit); bit++)
+    if ((ambient >> BigInt(bit)) & 1n && !((raisable >> BigInt(bit)) & 1n))
+      logDebug(`${field}/capabilities/ambient: ${CAPABILITIES[bit]} is not in both the permitted and inheritable sets; the kernel cannot raise it, skipped`);
+  return raisable.toString();
 }
 
 const IOPRIO_CLASSES: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
@@ -141,17 +175,17 @@ function addCgroupMount(plan: Plan, m: Mount, flags: number, dirs: string[]): vo
   const layout = hostLayout();
   const ro = flags & MS.RDONLY;
   if (layout.mode === 'v2') {
-    plan.add('mount', 'cgroup', m.destination, 'cgroup2', flags | CGROUP_MOUNT_FLAGS, '', 0, 'dir');
+    plan.add('mount', 'cgroup', m.destination, 'cgroup2', flags | CGROUP_MOUNT_FLAGS, '', 0, 'dir', 0, 0, 0);
     return;
   }
-  plan.add('mount', 'tmpfs', m.destination, 'tmpfs', CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'dir');
+  plan.add('mount', 'tmpfs', m.destination, 'tmpfs', CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'dir', 0, 0, 0);
   layout.hierarchies.forEach((h, i) => {
     const name = h.version === 2 ? 'unified' : h.controllers.map((c) => c.replace(/^name=/, '')).join(',');
     // Where the container was put, not cgroupsPath: with --systemd-cgroup that is
     // "slice:prefix:name", and the cgroup is the scope systemd made.
-    plan.add('mount', dirs[i], join(m.destination, name), '', MS.BIND | CGROUP_MOUNT_FLAGS | ro, '', 0, 'dir');
+    plan.add('mount', dirs[i], join(m.destination, name), '', MS.BIND | CGROUP_MOUNT_FLAGS | ro, '', 0, 'dir', 0, 0, 0);
   });
-  if (ro) plan.add('mount', '', m.destination, '', MS.REMOUNT | MS.RDONLY | CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'none');
+  if (ro) plan.add('mount', '', m.destination, '', MS.REMOUNT | MS.RDONLY | CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'none', 0, 0, 0);
 }
 
 export function createPlan(config: Config, o: CreateOptions): Plan {
@@ -229,11 +263,9 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     }
     if (type === 'devpts') hasDevpts = true;
     const flags = opts.flags | (bind ? MS.BIND : 0);
-    plan.add('mount', src, m.destination, bind ? '' : type, flags, opts.data.join(','), opts.propagation, kind);
-    if (opts.copyup) {
-      if (type !== 'tmpfs') throw new CorralError(`${field}/options: tmpcopyup is for tmpfs mounts (got type "${type}")`);
-      plan.add('copyup', 1);
-    }
+    if (opts.copyup && type !== 'tmpfs') throw new CorralError(`${field}/options: tmpcopyup is for tmpfs mounts (got type "${type}")`);
+    plan.add('mount', src, m.destination, bind ? '' : type, flags, opts.data.join(','), opts.propagation, kind,
+      opts.copyup ? 1 : 0, opts.attrSet, opts.attrClear);
   });
 
   const devices = devBound ? [] : DEFAULT_DEVICES.filter((d) => !linux.devices?.some((c) => c.path === d.path));

@@ -1,0 +1,68 @@
+// The plan's records, defined once: Node writes them (Plan.add, typed from this table)
+// and corral-init reads them (scripts/gen-plan-header.mjs turns this table into
+// build/gen/plan_records.h, the enum and field counts addon/init/plan.cc parses with).
+//
+// Wire format (little-endian), after a "<body length>\n" line:
+//   record := u16 tag (index in RECORDS) · u16 field count · field*
+//   field  := u32 byte length · the bytes · NUL
+// A field's length, not its content, says where it ends, so no value can end a field
+// early or be read as a further record; corral-init also refuses a NUL inside a field.
+// Numbers are decimal text.
+
+export const RECORDS = {
+  mode: ['mode'], // create | exec
+  cloneflags: ['flags'], // CLONE_NEW* to create
+  setns: ['type', 'path'], // a namespace to enter by path
+  uidmap: ['lines'],
+  gidmap: ['lines'],
+  timens: ['offsets'], // "clock secs nanosecs\n"...
+  cgroup: ['procsFile'], // a cgroup.procs file to join
+  cgroup2: ['dir'], // the cgroup2 directory among them, to clone into
+  'cgroup-home': ['procsFile'], // ours, to return to after the clone
+  'cleanup-cgroup': ['dir'], // removed should Node vanish before committing
+  'cleanup-file': ['path'],
+  'cleanup-dir': ['path'],
+  oomscore: ['value'],
+  hostname: ['name'],
+  domainname: ['name'],
+  rootfs: ['path'],
+  rootprop: ['flags'], // propagation of "/" after pivot_root
+  readonlyroot: ['on'],
+  nopivot: ['on'],
+  hooks: ['on'], // stop for the creation hooks
+  nnp: ['on'],
+  mount: ['source', 'destination', 'type', 'flags', 'data', 'propagation', 'kind', 'copyup', 'attrSet', 'attrClear'],
+  device: ['path', 'type', 'major', 'minor', 'mode', 'uid', 'gid', 'how'], // how: mknod | bind
+  symlink: ['target', 'link'],
+  masked: ['path'],
+  readonly: ['path'],
+  sysctl: ['key', 'value'],
+  rlimit: ['resource', 'soft', 'hard'],
+  user: ['uid', 'gid', 'umask'],
+  gid: ['gid'],
+  caps: ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'],
+  cwd: ['path'],
+  arg: ['arg'],
+  env: ['entry'],
+  fifo: ['path'],
+  preservefds: ['count'],
+  seccomp: ['defaultAction', 'defaultErrno'],
+  'seccomp-arch': ['arch'],
+  'seccomp-flags': ['flags'],
+  'seccomp-rule': ['action', 'errnoRet', 'syscall', 'args'],
+  'seccomp-listener': ['path', 'state'],
+  terminal: ['on'],
+  'console-path': ['path'],
+  'console-fd': ['fd'],
+  'console-size': ['rows', 'cols'],
+  keyring: ['name'],
+  personality: ['domain'],
+  ioprio: ['value'],
+  sched: ['policy', 'nice', 'priority', 'flags', 'runtime', 'deadline', 'period'],
+} as const;
+
+export type RecordTag = keyof typeof RECORDS;
+/** The fields of a record, one string or number per name in the table. */
+export type RecordFields<T extends RecordTag> = Fields<(typeof RECORDS)[T]>;
+type Fields<R extends readonly string[]> = { -readonly [K in keyof R]: string | number };
+export const RECORD_TAGS = Object.keys(RECORDS) as RecordTag[];
