@@ -1,5 +1,6 @@
-// Compiles the runtime-spec schemas (Debian's copy + schemas/spec-1.3-additions.json)
-// into standalone validator modules, so corral never compiles a schema at run time.
+// Compiles the runtime-spec schemas (Debian's copy + schemas/spec-1.3-additions.json, then
+// schemas/runc-lenient.json: what runc takes beyond the spec) into standalone validator
+// modules, so corral never compiles a schema at run time.
 import Ajv from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { readFileSync, writeFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
@@ -33,12 +34,12 @@ function strip(node) {
   }
 }
 
-const additions = JSON.parse(readFileSync(join(root, 'schemas/spec-1.3-additions.json'), 'utf8'));
+const overlays = ['spec-1.3-additions.json', 'runc-lenient.json'].map((f) => JSON.parse(readFileSync(join(root, 'schemas', f), 'utf8')));
 const ajv = new Ajv({ code: { source: true, optimize: true }, allErrors: true, strict: false, validateFormats: false });
 for (const file of readdirSync(debian).filter((f) => f.endsWith('.json'))) {
   const doc = JSON.parse(readFileSync(join(debian, file), 'utf8'));
   strip(doc);
-  for (const [pointer, value] of Object.entries(additions[file] ?? {})) setPointer(doc, pointer, value);
+  for (const overlay of overlays) for (const [pointer, value] of Object.entries(overlay[file] ?? {})) setPointer(doc, pointer, value);
   doc.$id = base + file;
   ajv.addSchema(doc);
 }

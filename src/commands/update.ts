@@ -3,8 +3,9 @@
 // it). What is given is written; what is not given stays. The container record keeps
 // the resources as they now are.
 import { readFileSync } from 'node:fs';
+import { parseJson, readRegularFile } from '../spec/json';
 import type { CommandMain } from '../cli/main';
-import { CorralError } from '../cli/errors';
+import { CorralError, isCorralError } from '../cli/errors';
 import { updateResources } from '../linux/cgroups/manager';
 import type { Resources } from '../spec/types';
 import { Store, statusOf } from '../state/store';
@@ -64,16 +65,12 @@ export function resourcesFromFlags(o: Record<string, unknown>): Resources {
 function readResources(from: string): Resources {
   let text: string;
   try {
-    text = readFileSync(from === '-' ? 0 : from, 'utf8');
+    text = from === '-' ? readFileSync(0, 'utf8') : readRegularFile(from);
   } catch (e) {
+    if (isCorralError(e)) throw e;
     throw new CorralError(`--resources: cannot read ${from === '-' ? 'standard input' : from}: ${(e as Error).message}`);
   }
-  let r: unknown;
-  try {
-    r = JSON.parse(text);
-  } catch (e) {
-    throw new CorralError(`--resources: not JSON: ${(e as Error).message}`);
-  }
+  const r = parseJson(text, '--resources');
   // The schema of linux.resources, with errors naming /linux/resources/... fields
   // (loaded only here: flag updates need none of it).
   const { configProblems } = require('../spec/validate') as typeof import('../spec/validate');

@@ -1,8 +1,8 @@
 // Reading a bundle's config.json: parse errors and schema problems are reported
 // all at once, each as "config.json: <JSON pointer>: <what is wrong>".
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorralError, fsError } from '../cli/errors';
+import { CorralError } from '../cli/errors';
+import { parseJson, readRegularFile } from '../spec/json';
 import { configProblems } from '../spec/validate';
 import type { Config } from '../spec/types';
 
@@ -20,18 +20,7 @@ function normalize(doc: unknown): void {
 }
 
 export function loadConfig(bundle: string, file = join(bundle, 'config.json')): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fsError(`open ${file}`, e);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new CorralError(`${file}: invalid JSON: ${(e as Error).message}`);
-  }
+  const doc = parseJson(readRegularFile(file), file);
   normalize(doc);
   const problems = configProblems(doc);
   if (problems.length) {

@@ -2,9 +2,9 @@
 // cgroups (setns into user and mount namespaces needs a single-threaded process),
 // forks into its pid namespace, applies the process's identity, caps and seccomp,
 // and execs. Without --detach we wait and exit with the process's status.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CorralError, fsError } from '../cli/errors';
+import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
 import { hostLayout } from '../linux/cgroups/layout';
@@ -12,6 +12,7 @@ import { Helper } from '../linux/helper';
 import { NAMESPACES } from '../linux/namespaces';
 import { Plan, addProcess, addTerminal } from '../linux/plan';
 import { addSeccomp } from '../linux/seccomp';
+import { parseJson, readRegularFile } from '../spec/json';
 import { configProblems } from '../spec/validate';
 import type { Process } from '../spec/types';
 import { Store, statusOf } from '../state/store';
@@ -40,13 +41,7 @@ export interface ExecArgs {
 }
 
 function loadProcessFile(path: string): Process {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code) throw fsError(`open ${path}`, e);
-    throw new CorralError(`${path}: invalid JSON: ${(e as Error).message}`);
-  }
+  const doc = parseJson(readRegularFile(path), path);
   // The process schema lives inside the config schema: check it there.
   const problems = configProblems({ ociVersion: '1.3.0', process: doc });
   if (problems.length) throw new CorralError(problems.map((p) => `${path}: ${p.replace(/^\/process/, '')}`).join('\n'));

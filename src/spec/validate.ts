@@ -107,8 +107,37 @@ function seenNsPath(list: Namespace[] | undefined, type: string): boolean {
 // uts: kernel.hostname/domainname), as runc's validator allows.
 const NAMESPACED_SYSCTL = /^(kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced|hostname|domainname)|fs\.mqueue\..+|net\..+)$/;
 
+const pointerPart = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1').replace(/\0/g, '\\u0000');
+
+/**
+ * What no field may hold, whatever the schema says of it: a NUL byte (the kernel would
+ * read a path, option or argument only up to it) and a number JSON.parse made infinite
+ * (1e400). Keys are checked too: they become sysctl names, annotations, env.
+ */
+function valueProblems(doc: unknown): string[] {
+  const p: string[] = [];
+  const walk = (v: unknown, at: string): void => {
+    if (typeof v === 'string') {
+      if (v.includes('\0')) p.push(`${at || '/'}: must not contain a NUL byte`);
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) p.push(`${at || '/'}: number out of range`);
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, `${at}/${i}`));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\0')) p.push(`${at}/${pointerPart(k)}: a key must not contain a NUL byte`);
+        walk(x, `${at}/${pointerPart(k)}`);
+      }
+    }
+  };
+  walk(doc, '');
+  return p;
+}
+
 /** Returns every problem of config as "pointer: message" lines; empty when valid. */
 export function configProblems(config: unknown): string[] {
+  const bad = valueProblems(config);
+  if (bad.length) return bad;
   const problems = validators.validateConfig(config) ? [] : formatErrors(config, validators.validateConfig.errors ?? []);
   try {
     problems.push(...semanticProblems(config as Config));
