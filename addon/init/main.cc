@@ -2,7 +2,7 @@
 // namespaces. Modes:
 //   create SOCKFD   read a plan, clone the container's init, relay its progress
 //   exec SOCKFD     read a plan, join a container's namespaces and cgroups, run a process
-//   hook PID NSFLAGS PATH ARG0 [ARG...]   run a hook inside the namespaces of PID
+//   hook PID NSFLAGS TIMEOUT PATH ARG0 [ARG...]   run a hook (inside the namespaces of PID)
 // Messages on the socket are text lines; see src/linux/helper.ts for Node's side.
 #include <errno.h>
 #include <fcntl.h>
@@ -11,10 +11,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -255,7 +257,6 @@ static int mode_exec(int node) {
     close(sp[0]);
     close(node);
     g_report_fd = sp[1];
-    if (p->new_session && setsid() < 0) die_errno("setsid", nullptr, errno);
     if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir", p->cwd, errno);
     apply_rlimits(p);
     apply_process_attrs(p);
@@ -273,38 +274,89 @@ static int mode_exec(int node) {
   return 0;
 }
 
+// Runs a hook (in the namespaces of PID unless it is 0) in a process group of its own:
+// at TIMEOUT seconds (0: none) the whole group is killed, and so are we, by SIGKILL,
+// which tells Node it timed out. Otherwise we end as the hook ended.
 static int mode_hook(int argc, char **argv, char **envp) {
-  if (argc < 6) die_msg("usage: corral-init hook PID NSFLAGS PATH ARG0 [ARG...]", nullptr);
+  if (argc < 7) die_msg("usage: corral-init hook PID NSFLAGS TIMEOUT PATH ARG0 [ARG...]", nullptr);
   const char *pid = argv[2];
   unsigned long flags = parse_ull(argv[3]);
-  for (int pass = 0; pass < 2; pass++)
-    for (const NsName &ns : kNamespaces) {
-      if (!(flags & (unsigned long)ns.flag) || (ns.flag == CLONE_NEWUSER) != (pass == 0)) continue;
+  long long timeout = parse_ll(argv[4]);
+  if (!streq(pid, "0")) {
+    // Every namespace file is opened before entering any: once in the container's mount
+    // namespace, /proc is the container's, where PID is not.
+    int fds[sizeof(kNamespaces) / sizeof(kNamespaces[0])];
+    for (size_t i = 0; i < sizeof(kNamespaces) / sizeof(kNamespaces[0]); i++) {
+      const NsName &ns = kNamespaces[i];
+      fds[i] = -1;
+      if (!(flags & (unsigned long)ns.flag)) continue;
       Buf path; buf_reset(&path);
       buf_str(&path, "/proc/"); buf_str(&path, pid); buf_str(&path, "/ns/"); buf_str(&path, ns.name);
       Buf own; buf_reset(&own); buf_str(&own, "/proc/self/ns/"); buf_str(&own, ns.name);
       struct stat a, b;
       if (stat(buf_cstr(&path), &a) < 0) die_errno("hook: namespace", buf_cstr(&path), errno);
       if (stat(buf_cstr(&own), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue;
-      int fd = open(buf_cstr(&path), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, ns.flag) < 0) die_errno("hook: setns", buf_cstr(&path), errno);
-      close(fd);
+      if ((fds[i] = open(buf_cstr(&path), O_RDONLY | O_CLOEXEC)) < 0) die_errno("hook: open", buf_cstr(&path), errno);
     }
+    for (int pass = 0; pass < 2; pass++)  // the user namespace first
+      for (size_t i = 0; i < sizeof(kNamespaces) / sizeof(kNamespaces[0]); i++) {
+        if (fds[i] < 0 || (kNamespaces[i].flag == CLONE_NEWUSER) != (pass == 0)) continue;
+        if (setns(fds[i], kNamespaces[i].flag) < 0) die_errno("hook: setns", kNamespaces[i].name, errno);
+        close(fds[i]);
+      }
+  }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
   pid_t child = clone_child(nullptr, 0);
   if (child < 0) die_errno("hook: fork", nullptr, errno);
   if (child == 0) {
+    sigprocmask(SIG_UNBLOCK, &chld, nullptr);
+    setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    execve(argv[4], argv + 5, envp);
-    die_errno("hook: exec", argv[4], errno);
+    execve(argv[5], argv + 6, envp);
+    die_errno("hook: exec", argv[5], errno);
   }
-  int status;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  setpgid(child, child);  // as the child does: whichever runs first
+  struct timespec left = {(time_t)timeout, 0};
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(child, &status, WNOHANG);
+    if (r == child) break;
+    if (r < 0 && errno != EINTR) die_errno("hook: wait", nullptr, errno);
+    struct timespec before, after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    if (sigtimedwait(&chld, nullptr, timeout > 0 ? &left : nullptr) < 0 && errno == EAGAIN) {
+      kill(-child, SIGKILL);  // the hook and whatever it started in its group
+      waitpid(child, nullptr, 0);
+      kill(getpid(), SIGKILL);
+    }
+    if (timeout > 0) {
+      clock_gettime(CLOCK_MONOTONIC, &after);
+      long long ns = (left.tv_sec - (after.tv_sec - before.tv_sec)) * 1000000000LL + left.tv_nsec - (after.tv_nsec - before.tv_nsec);
+      if (ns <= 0) ns = 1;
+      left.tv_sec = (time_t)(ns / 1000000000LL);
+      left.tv_nsec = (long)(ns % 1000000000LL);
+    }
+  }
+  if (WIFSIGNALED(status)) {  // die as the hook died, so Node reads the same signal
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    signal(WTERMSIG(status), SIG_DFL);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    kill(getpid(), WTERMSIG(status));
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int main(int argc, char **argv, char **envp) {
   if (argc < 2) die_msg("corral-init is started by corral, not by hand", nullptr);
-  ensure_sealed(argv, envp);
+  // A hook in the host's namespaces (PID 0) never lets the container near this binary.
+  bool host_hook = streq(argv[1], "hook") && argc > 2 && streq(argv[2], "0");
+  if (!host_hook) ensure_sealed(argv, envp);
   if (streq(argv[1], "hook")) return mode_hook(argc, argv, envp);
   if (argc < 3) die_msg("usage: corral-init create|exec SOCKFD", nullptr);
   int node = (int)parse_ll(argv[2]);

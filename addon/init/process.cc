@@ -20,10 +20,28 @@ static const char *const kRlimitNames[] = {
     "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
     "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
 
+static const rlim_t kSetupFds = 16;
+
+// RLIMIT_NOFILE as configured, once the init needs no more fds of its own (lowering a
+// soft limit cannot fail).
+static void final_nofile(const Plan *p) {
+  for (int i = 0; i < p->nrlimits; i++) {
+    const Rlimit &r = p->rlimits[i];
+    if (r.resource != RLIMIT_NOFILE || r.soft >= kSetupFds) continue;
+    struct rlimit rl = {(rlim_t)r.soft, (rlim_t)r.hard};
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die_errno("setrlimit", "RLIMIT_NOFILE", errno);
+  }
+}
+
 void apply_rlimits(const Plan *p) {
   for (int i = 0; i < p->nrlimits; i++) {
     const Rlimit &r = p->rlimits[i];
     struct rlimit rl = {(rlim_t)r.soft, (rlim_t)r.hard};
+    // The init still opens the exec fifo at start: a few fds until just before exec.
+    if (r.resource == RLIMIT_NOFILE && rl.rlim_cur < kSetupFds) {
+      if (rl.rlim_max < kSetupFds) continue;  // set whole by final_nofile
+      rl.rlim_cur = kSetupFds;
+    }
     if (setrlimit(r.resource, &rl) < 0) {
       int e = errno;
       Buf b; buf_reset(&b);
@@ -107,8 +125,8 @@ void apply_identity(const Plan *p) {
   }
   if (p->has_user) {
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die_errno("prctl keepcaps", nullptr, errno);
-    gid_t groups[64];
-    for (int i = 0; i < p->ngids; i++) groups[i] = p->gids[i];
+    static_assert(sizeof(gid_t) == sizeof(p->gids[0]), "gids are passed to setgroups as they are");
+    const gid_t *groups = (const gid_t *)p->gids;
     // setgroups is denied in user namespaces with setgroups=deny; skip when there is nothing to set.
     if (setgroups((size_t)p->ngids, groups) < 0 && !(errno == EPERM && p->ngids == 0))
       die_errno("setgroups", nullptr, errno);
@@ -138,7 +156,7 @@ void apply_identity(const Plan *p) {
 static const char *const *g_envp;
 
 void prepare_env(const Plan *p) {
-  static const char *env[kMaxItems + 2];
+  const char **env = p->exec_env;
   static char home[4200];
   static char passwd[65536];
   int n = 0;
@@ -193,6 +211,7 @@ void exec_process(const Plan *p, const char *path) {
   // seccomp, which may not allow close_range.
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
     die_errno("close_range", nullptr, errno);
+  final_nofile(p);
   if (p->nnp) {
     // no_new_privs lets an unprivileged process load the filter: load it last.
     apply_identity(p);

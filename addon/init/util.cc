@@ -88,16 +88,27 @@ bool read_line(int fd, char *out, size_t cap) {
   return true;
 }
 
+// A value from the config (a path, a hostname) as part of a message: long ones are cut,
+// so the message always fits its line.
+static void buf_arg(Buf *b, const char *arg) {
+  const size_t kMax = 256;
+  size_t n = 0;
+  for (; arg[n] && n < kMax; n++) buf_char(b, arg[n]);
+  if (arg[n]) buf_str(b, "...");
+}
+
 static void report(Buf *b) {
   if (g_report_fd >= 0) {
     Buf line;
     buf_reset(&line);
     buf_str(&line, "error ");
     buf_str(&line, buf_cstr(b));
-    buf_char(&line, '\n');
+    line.len = line.len < sizeof(line.data) - 2 ? line.len : sizeof(line.data) - 2;
+    line.data[line.len++] = '\n';
     write_all(g_report_fd, line.data, line.len);
   } else {
-    buf_char(b, '\n');
+    b->len = b->len < sizeof(b->data) - 2 ? b->len : sizeof(b->data) - 2;
+    b->data[b->len++] = '\n';
     write_all(2, b->data, b->len);
   }
 }
@@ -106,7 +117,7 @@ void die_errno(const char *what, const char *arg, int err) {
   Buf b;
   buf_reset(&b);
   buf_str(&b, what);
-  if (arg) { buf_str(&b, " "); buf_str(&b, arg); }
+  if (arg) { buf_str(&b, " "); buf_arg(&b, arg); }
   buf_str(&b, ": ");
   // Lower-case like Go's error strings, which callers of runc match on.
   const char *desc = strerrordesc_np(err);
@@ -121,7 +132,7 @@ void die_msg(const char *what, const char *arg) {
   Buf b;
   buf_reset(&b);
   buf_str(&b, what);
-  if (arg) { buf_str(&b, " "); buf_str(&b, arg); }
+  if (arg) { buf_str(&b, " "); buf_arg(&b, arg); }
   report(&b);
   _exit(1);
 }

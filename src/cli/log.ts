@@ -4,14 +4,19 @@ import { openSync, writeSync, closeSync } from 'node:fs';
 
 export type LogFormat = 'text' | 'json';
 
-let logPath: string | undefined;
-let logFormat: LogFormat = 'text';
-let debugEnabled = false;
+interface LogConfig {
+  path?: string;
+  format: LogFormat;
+  debug: boolean;
+}
+// Each command bundle of dist/ has its own copy of this module: the configuration lives
+// on globalThis, so what corral.js set up holds in the command it loads.
+const config: LogConfig = ((globalThis as { __corralLog?: LogConfig }).__corralLog ??= { format: 'text', debug: false });
 
 export function configureLog(path: string | undefined, format: LogFormat, debug: boolean): void {
-  logPath = path;
-  logFormat = format;
-  debugEnabled = debug;
+  config.path = path;
+  config.format = format;
+  config.debug = debug;
 }
 
 function now(): string {
@@ -23,10 +28,10 @@ function textLine(level: string, msg: string): string {
 }
 
 function emit(level: string, msg: string): void {
-  if (logPath) {
-    const line = logFormat === 'json' ? JSON.stringify({ level, msg, time: now() }) + '\n' : textLine(level, msg);
+  if (config.path) {
+    const line = config.format === 'json' ? JSON.stringify({ level, msg, time: now() }) + '\n' : textLine(level, msg);
     try {
-      const fd = openSync(logPath, 'a', 0o644);
+      const fd = openSync(config.path, 'a', 0o644);
       writeSync(fd, line);
       closeSync(fd);
       return;
@@ -41,7 +46,7 @@ export function logError(msg: string): void {
   emit('error', msg);
   // As runc: with --log the message also goes to stderr, plain. The containerd shim
   // tells "not found" from other errors by what the runtime printed there.
-  if (logPath) writeAll(2, msg + '\n');
+  if (config.path) writeAll(2, msg + '\n');
 }
 
 export function logWarn(msg: string): void {
@@ -49,7 +54,7 @@ export function logWarn(msg: string): void {
 }
 
 export function logDebug(msg: string): void {
-  if (debugEnabled) emit('debug', msg);
+  if (config.debug) emit('debug', msg);
 }
 
 /** Writes to stdout with a blocking write, without creating process.stdout. */

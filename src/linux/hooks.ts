@@ -11,6 +11,9 @@ import { helperPath } from './paths';
 
 export type HookName = keyof Hooks;
 
+/** A longer timeout is no timeout (2^31 s: 68 years). */
+const MAX_TIMEOUT = 2 ** 31;
+
 /** pid as seen inside its innermost pid namespace (the last NSpid field). */
 function pidInContainer(pid: number): number {
   try {
@@ -24,17 +27,16 @@ function pidInContainer(pid: number): number {
 
 function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid?: number, nsTypes: string[] = []): void {
   const args = hook.args?.length ? hook.args : [hook.path];
-  let file = hook.path;
-  let argv = args.slice(1);
-  let argv0 = args[0];
+  let flags = 0;
   if (enterPid) {
     // Hooks in the container's namespaces see the pid as the container does.
     state = { ...state, pid: pidInContainer(enterPid) };
-    const flags = nsTypes.reduce((f, t) => f | (NAMESPACES[t]?.flag ?? 0), 0);
-    file = helperPath;
-    argv0 = 'corral-init';
-    argv = ['hook', String(enterPid), String(flags), hook.path, ...args];
+    flags = nsTypes.reduce((f, t) => f | (NAMESPACES[t]?.flag ?? 0), 0);
   }
+  // corral-init runs the hook in a process group of its own and, at the timeout, kills
+  // the whole group (a hook's children would otherwise outlive it), then itself.
+  const timeout = hook.timeout ? Math.min(hook.timeout, MAX_TIMEOUT) : 0;
+  const argv = ['hook', String(enterPid ?? 0), String(flags), String(timeout), hook.path, ...args];
   const env: Record<string, string> = {};
   for (const e of hook.env ?? []) {
     const eq = e.indexOf('=');
@@ -42,13 +44,11 @@ function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid
   }
   // Loaded here: child_process costs ~3 ms at start, and most containers have no hooks.
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync(file, argv, {
-    argv0,
+  const r = spawnSync(helperPath, argv, {
+    argv0: 'corral-init',
     env,
     input: JSON.stringify(state),
     stdio: ['pipe', 'pipe', 'pipe'],
-    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
-    killSignal: 'SIGKILL',
   });
   const where = `/hooks/${name}/${i} (${hook.path})`;
   // A hook may exit without reading its stdin: only its status counts then.
