@@ -3,6 +3,7 @@
 //   create SOCKFD   read a plan, clone the container's init, relay its progress
 //   exec SOCKFD     read a plan, join a container's namespaces and cgroups, run a process
 //   hook PID NSFLAGS TIMEOUT PATH ARG0 [ARG...]   run a hook (inside the namespaces of PID)
+//   check-plan      read a plan on stdin, print what was parsed (the drift test)
 // Messages on the socket are text lines; see src/linux/helper.ts for Node's side.
 #include <errno.h>
 #include <fcntl.h>
@@ -354,6 +355,15 @@ static int mode_hook(int argc, char **argv, char **envp) {
 
 int main(int argc, char **argv, char **envp) {
   if (argc < 2) die_msg("corral-init is started by corral, not by hand", nullptr);
+  // check-plan: parse a plan from stdin and print it back (test/unit/plan-drift.test.ts).
+  if (streq(argv[1], "check-plan")) {
+    unsigned len;
+    char *buf = read_plan(0, &len);
+    const char *err = plan_parse(&g_plan, buf, len);
+    if (err) die_msg(err, nullptr);
+    plan_dump(&g_plan, 1);
+    return 0;
+  }
   // A hook in the host's namespaces (PID 0) never lets the container near this binary.
   bool host_hook = streq(argv[1], "hook") && argc > 2 && streq(argv[2], "0");
   if (!host_hook) ensure_sealed(argv, envp);

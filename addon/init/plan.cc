@@ -204,3 +204,97 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
   if (p->terminal && !p->console_path && p->console_fd < 0) return "plan: a terminal needs a console socket";
   return nullptr;
 }
+
+// check-plan: what was parsed, printed back as records (tag, then each field after
+// \x1f, each record ended by \x1e) for test/unit/plan-drift.test.ts to compare with
+// what Node sent. Scalars that Node sends only when set are printed only when set.
+namespace {
+
+struct Out {
+  int fd;
+  void rec(Rec tag) { write_all(fd, kRecNames[(int)tag], cstrlen(kRecNames[(int)tag])); }
+  Out &s(const char *v) { write_all(fd, "\x1f", 1); write_all(fd, v, cstrlen(v)); return *this; }
+  Out &n(long long v) { Buf b; buf_reset(&b); buf_num(&b, v); return s(buf_cstr(&b)); }
+  Out &u(unsigned long long v) {
+    char tmp[24]; int k = 0;
+    do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+    char out[24]; int j = 0;
+    while (k) out[j++] = tmp[--k];
+    out[j] = 0;
+    return s(out);
+  }
+  void end() { write_all(fd, "\x1e", 1); }
+};
+
+}  // namespace
+
+void plan_dump(const Plan *p, int fd) {
+  Out o{fd};
+  auto one = [&](Rec t, const char *v) { if (v) { o.rec(t); o.s(v).end(); } };
+  auto flag = [&](Rec t, bool on) { if (on) { o.rec(t); o.s("1").end(); } };
+  one(Rec::mode, p->mode);
+  if (p->cloneflags) { o.rec(Rec::cloneflags); o.u(p->cloneflags).end(); }
+  for (int i = 0; i < p->njoins; i++) { o.rec(Rec::setns); o.n(p->joins[i].type).s(p->joins[i].path).end(); }
+  one(Rec::uidmap, p->uidmap);
+  one(Rec::gidmap, p->gidmap);
+  one(Rec::timens, p->timens);
+  for (int i = 0; i < p->ncgroups; i++) one(Rec::cgroup, p->cgroups[i]);
+  one(Rec::cgroup2, p->cgroup2);
+  for (int i = 0; i < p->ncgroup_home; i++) one(Rec::cgroup_home, p->cgroup_home[i]);
+  for (int i = 0; i < p->ncleanup_cgroups; i++) one(Rec::cleanup_cgroup, p->cleanup_cgroups[i]);
+  for (int i = 0; i < p->ncleanup_files; i++) one(Rec::cleanup_file, p->cleanup_files[i]);
+  one(Rec::cleanup_dir, p->cleanup_dir);
+  one(Rec::oomscore, p->oomscore);
+  one(Rec::hostname, p->hostname);
+  one(Rec::domainname, p->domainname);
+  one(Rec::rootfs, p->rootfs);
+  if (p->rootprop) { o.rec(Rec::rootprop); o.u(p->rootprop).end(); }
+  flag(Rec::readonlyroot, p->readonly_root);
+  flag(Rec::nopivot, p->nopivot);
+  flag(Rec::hooks, p->hooks);
+  flag(Rec::nnp, p->nnp);
+  for (int i = 0; i < p->nmounts; i++) {
+    const MountPlan &m = p->mounts[i];
+    o.rec(Rec::mount);
+    o.s(m.src).s(m.dst).s(m.type).u(m.flags).s(m.data).u(m.prop).s(m.kind).s(m.copyup ? "1" : "0").u(m.attr_set).u(m.attr_clr).end();
+  }
+  for (int i = 0; i < p->ndevices; i++) {
+    const DevicePlan &d = p->devices[i];
+    char type[2] = {d.type, 0};
+    o.rec(Rec::device);
+    o.s(d.path).s(type).u(d.major).u(d.minor).u(d.mode).u(d.uid).u(d.gid).s(d.bind ? "bind" : "mknod").end();
+  }
+  for (int i = 0; i < p->nsymlinks; i++) { o.rec(Rec::symlink); o.s(p->symlinks[i].a).s(p->symlinks[i].b).end(); }
+  for (int i = 0; i < p->nmasked; i++) one(Rec::masked, p->masked[i]);
+  for (int i = 0; i < p->nreadonly; i++) one(Rec::readonly, p->readonly[i]);
+  for (int i = 0; i < p->nsysctls; i++) { o.rec(Rec::sysctl); o.s(p->sysctls[i].a).s(p->sysctls[i].b).end(); }
+  for (int i = 0; i < p->nrlimits; i++) { o.rec(Rec::rlimit); o.n(p->rlimits[i].resource).u(p->rlimits[i].soft).u(p->rlimits[i].hard).end(); }
+  if (p->has_user) { o.rec(Rec::user); o.u(p->uid).u(p->gid).n(p->umask).end(); }
+  for (int i = 0; i < p->ngids; i++) { o.rec(Rec::gid); o.u(p->gids[i]).end(); }
+  if (p->has_caps) { o.rec(Rec::caps); for (int i = 0; i < 5; i++) o.u(p->caps[i]); o.end(); }
+  one(Rec::cwd, p->cwd);
+  for (int i = 0; i < p->nargv; i++) one(Rec::arg, p->argv[i]);
+  for (int i = 0; i < p->nenvp; i++) one(Rec::env, p->envp[i]);
+  one(Rec::fifo, p->fifo);
+  if (p->preserve_fds) { o.rec(Rec::preservefds); o.n(p->preserve_fds).end(); }
+  const Seccomp &sc = p->seccomp;
+  if (sc.enabled) { o.rec(Rec::seccomp); o.s(sc.default_action).u(sc.default_errno).end(); }
+  for (int i = 0; i < sc.narchs; i++) one(Rec::seccomp_arch, sc.archs[i]);
+  if (sc.flags) { o.rec(Rec::seccomp_flags); o.u(sc.flags).end(); }
+  for (int i = 0; i < sc.nrules; i++) {
+    o.rec(Rec::seccomp_rule);
+    o.s(sc.rules[i].action).u(sc.rules[i].errno_ret).s(sc.rules[i].name).s(sc.rules[i].args).end();
+  }
+  if (sc.listener_path) { o.rec(Rec::seccomp_listener); o.s(sc.listener_path).s(sc.listener_state).end(); }
+  flag(Rec::terminal, p->terminal);
+  one(Rec::console_path, p->console_path);
+  if (p->console_fd >= 0) { o.rec(Rec::console_fd); o.n(p->console_fd).end(); }
+  if (p->console_rows || p->console_cols) { o.rec(Rec::console_size); o.u(p->console_rows).u(p->console_cols).end(); }
+  one(Rec::keyring, p->keyring);
+  if (p->personality >= 0) { o.rec(Rec::personality); o.n(p->personality).end(); }
+  if (p->ioprio >= 0) { o.rec(Rec::ioprio); o.n(p->ioprio).end(); }
+  if (p->has_sched) {
+    o.rec(Rec::sched);
+    o.u(p->sched_policy).n(p->sched_nice).u(p->sched_priority).u(p->sched_flags).u(p->sched_runtime).u(p->sched_deadline).u(p->sched_period).end();
+  }
+}

@@ -73,3 +73,5 @@ struct Plan {
 
 // Parses the records of buf (len bytes); returns an error string or nullptr.
 const char *plan_parse(Plan *p, char *buf, unsigned len);
+// Writes what was parsed back as records (corral-init check-plan, for the drift test).
+void plan_dump(const Plan *p, int fd);

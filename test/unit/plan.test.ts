@@ -512,3 +512,49 @@ t.test('Plan.encode: "<len>\\n", then records framed by length', async (t) => {
   t.ok(full.has('fifo'));
   t.notOk(full.has('nopivot'));
 });
+
+// ---------------------------------------------------------------- drift
+
+t.test('corral-init parses every record as Node meant it (check-plan)', async (t) => {
+  const helper = join(__dirname, '../../dist/corral-init');
+  if (!t.ok(existsSync(helper), 'dist/corral-init is built (make test builds it)')) return;
+  const p = plan((c) => {
+    c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 18446744073709551615 }];
+    c.process.user = { uid: 1000, gid: 1000, umask: 0o22, additionalGids: [5, 6] };
+    c.process.oomScoreAdj = 100;
+    c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 4 };
+    c.process.scheduler = { policy: 'SCHED_BATCH', nice: -3, runtime: 1, deadline: 2, period: 3 };
+    c.process.terminal = true;
+    c.process.consoleSize = { height: 24, width: 80 };
+    c.domainname = 'example.org';
+    c.linux.namespaces.push({ type: 'user' }, { type: 'cgroup', path: '/proc/self/ns/cgroup' }, { type: 'time' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.timeOffsets = { monotonic: { secs: 5, nanosecs: 7 } };
+    c.linux.rootfsPropagation = 'rslave';
+    c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0 }];
+    c.linux.personality = { domain: 'LINUX32' };
+    c.linux.seccomp = {
+      defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38, architectures: ['SCMP_ARCH_X86_64'], flags: ['SECCOMP_FILTER_FLAG_LOG'],
+      listenerPath: '/run/agent.sock', listenerMetadata: 'meta',
+      syscalls: [{ names: ['getcwd'], action: 'SCMP_ACT_NOTIFY' }, { names: ['mkdir'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 2, op: 'SCMP_CMP_EQ' }] }],
+    };
+    c.hooks = { createRuntime: [{ path: '/bin/true' }] };
+    c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'rnoatime', 'rro'] });
+  }, {
+    noPivot: true, preserveFds: 2, consoleSocket: '/run/console.sock',
+    cgroups: { paths: ['/sys/fs/cgroup/unified/c1'], created: ['/sys/fs/cgroup/unified/c1'], unified: '/sys/fs/cgroup/unified/c1' },
+    cgroupHome: ['/sys/fs/cgroup/unified/cgroup.procs'], cleanup: { files: ['/run/c/state.json'], dir: '/run/c' },
+  });
+  // What no create config makes: exec's console fd.
+  p.add('console-fd', 7);
+  const sent = p.records.map((r) => r.join('\x1f'));
+  const missing = Object.keys(RECORDS).filter((tag) => !p.has(tag as keyof typeof RECORDS));
+  t.same(missing, [], 'the plan holds every kind of record the table defines');
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(helper, ['check-plan'], { input: p.encode() });
+  t.equal(r.status, 0, r.stderr.toString());
+  const parsed = r.stdout.toString().split('\x1e').filter(Boolean);
+  t.same([...parsed].sort(), [...sent].sort(), 'what corral-init parsed is what Node sent, field for field');
+});
