@@ -109,6 +109,11 @@ export function state(root: string, id: string): Json {
 
 /** cgroup directories anywhere under /sys/fs/cgroup whose last component is name. */
 export function cgroupsNamed(name: string): string[] {
+  return cgroupsMatching((n) => n === name);
+}
+
+/** cgroup directories anywhere under /sys/fs/cgroup whose last component passes test (one walk). */
+export function cgroupsMatching(test: (name: string) => boolean): string[] {
   const found: string[] = [];
   for (const h of readdirSync('/sys/fs/cgroup')) {
     const walk = (d: string, depth: number) => {
@@ -120,7 +125,7 @@ export function cgroupsNamed(name: string): string[] {
         return;
       }
       for (const e of entries) {
-        if (e === name) found.push(join(d, e));
+        if (test(e)) found.push(join(d, e));
         walk(join(d, e), depth + 1);
       }
     };
