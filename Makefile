@@ -33,7 +33,11 @@ dist/corral.js: $(TS_SOURCES) build/schemas/validators.js node_modules/.package-
 	npx tsc -p tsconfig.build.json
 	node scripts/bundle.mjs
 	cp scripts/boot.js dist/boot.js
+
+# The code caches come from training runs that load the addon: after both are in dist/.
+dist/.cache: dist/corral.js dist/.addon scripts/make-code-cache.sh
 	./scripts/make-code-cache.sh $(NODE)
+	@touch $@
 
 dist/.addon: build/addon/.built
 	mkdir -p dist
@@ -43,7 +47,7 @@ dist/.addon: build/addon/.built
 
 # The launcher: Node reads NODE_EXTRA_CA_CERTS at every start (~45 ms here) and
 # containerd passes its whole environment on; corral makes no TLS connections.
-bin/corral: dist/corral.js dist/.addon
+bin/corral: dist/.cache
 	mkdir -p bin
 	printf '#!/bin/sh\nunset NODE_EXTRA_CA_CERTS NODE_OPTIONS\nexec %s %s/dist/boot.js "$$@"\n' "$(NODE)" "$(HERE)" > $@
 	chmod 755 $@

@@ -12,9 +12,19 @@ mkdir -p "$tmp/bundle"
 sed 's|"path": "rootfs"|"path": "/nonexistent-rootfs"|' "$(dirname "$0")/../bundles/busybox-config.json" > "$tmp/bundle/config.json"
 rm -f "$dist"/*.cache  # never let a cache of an older bundle be the base of a new one
 export CORRAL_WRITE_CODE_CACHE=1
-"$node" "$dist/boot.js" --root "$tmp/root" state none 2>/dev/null
-"$node" "$dist/boot.js" --root "$tmp/root" create --bundle "$tmp/bundle" none 2>/dev/null
-"$node" "$dist/boot.js" --root "$tmp/root" run --bundle "$tmp/bundle" none 2>/dev/null
-"$node" "$dist/boot.js" --root "$tmp/root" exec none true 2>/dev/null
-"$node" "$dist/boot.js" --root "$tmp/root" update --pids-limit 1 none 2>/dev/null
+# Each run must end where it is meant to; one that stops earlier (e.g. before the addon is
+# in dist/) would leave a cache of half the code, and every start would pay for the rest.
+train() {
+  want=$1; shift
+  out=$("$node" "$dist/boot.js" --root "$tmp/root" "$@" 2>&1)
+  case "$out" in
+    *"$want"*) ;;
+    *) echo "make-code-cache: '$*' did not get as far as \"$want\": $out" >&2; exit 1 ;;
+  esac
+}
+train 'does not exist' state none
+train 'rootfs /nonexistent-rootfs' create --bundle "$tmp/bundle" none
+train 'rootfs /nonexistent-rootfs' run --bundle "$tmp/bundle" none
+train 'does not exist' exec none true
+train 'does not exist' update --pids-limit 1 none
 test -s "$dist/corral.cache" && test -s "$dist/cmd-create.cache"
