@@ -36,3 +36,16 @@ const ERRNO_TEXT: Record<string, string> = {
 export function errnoText(code: string): string {
   return ERRNO_TEXT[code] ?? code.toLowerCase();
 }
+
+/**
+ * A system call's failure as a one-line CorralError ("<syscall> <path>: <reason>"),
+ * whether Node's fs raised it or the addon ("<what>: <strerror>"); anything else as is.
+ */
+export function corralErrorOf(err: unknown): unknown {
+  if (isCorralError(err) || !(err instanceof Error)) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code && e.syscall) return fsError(e.path ? `${e.syscall} ${e.path}` : e.syscall, e);
+  if (typeof (e as { errno?: unknown }).errno === 'number' && /: [A-Z]/.test(e.message))
+    return new CorralError(e.message.replace(/: ([A-Z])([^:]*)$/, (_, a: string, b: string) => `: ${a.toLowerCase()}${b}`));
+  return err;
+}

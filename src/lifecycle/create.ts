@@ -1,10 +1,12 @@
 // create: validate, claim the id, make cgroups, hand the plan to corral-init, run the
 // creation hooks when it asks, and record the container once its init waits for start.
-// Any failure, or the death of this process, leaves nothing behind.
+// Any failure, or the death of this process, leaves nothing behind: corral-init undoes
+// what it was told of when this process dies, and what it may not have been told of
+// yet (cgroups made before the plan is sent) is in creating.json, for `delete`.
 import { chmodSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { userInfo } from 'node:os';
-import { CorralError } from '../cli/errors';
+import { CorralError, corralErrorOf, fsError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
 import { createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
@@ -34,8 +36,13 @@ export interface CreateArgs {
 export function writePidFile(path: string, pid: number): void {
   const abs = resolve(path);
   const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, abs);
+  try {
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, abs);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw fsError(`write ${abs}`, e);
+  }
 }
 
 export interface Created {
@@ -70,6 +77,7 @@ export function create(g: Globals, a: CreateArgs): Created {
   process.chdir(bundle);
   const dir = store.claim(a.id);
   const fifo = join(dir, 'exec.fifo');
+  const creating = join(dir, 'creating.json');
   let cgroups: CgroupRecord | undefined;
   let helper: Helper | undefined;
   let pid = 0;
@@ -82,15 +90,22 @@ export function create(g: Globals, a: CreateArgs): Created {
   });
   try {
     const unlock = store.lock(a.id);
-    addon().mkfifo(fifo, 0o622);
-    chmodSync(fifo, 0o622); // not narrowed by our umask: the init may be any uid
+    try {
+      addon().mkfifo(fifo, 0o622);
+      chmodSync(fifo, 0o622); // not narrowed by our umask: the init may be any uid
+    } catch (e) {
+      throw corralErrorOf(e);
+    }
 
     // The helper first: with --systemd-cgroup, systemd puts it in the container's scope.
     helper = Helper.start('create', passFds, consolePair ? [consolePair[1]] : []);
     if (consolePair) closeSync(consolePair[1]);
+    const rootfs = rootfsOf(config, bundle);
+    const hostMountNs = !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount' && !n.path);
+    const intent = (planned: CgroupRecord) => store.writeCreating(a.id, { rootfs, hostMountNs, cgroups: planned });
     cgroups = g.systemdCgroup
-      ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources, config.annotations, helper.pid)
-      : createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources);
+      ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources, config.annotations, helper.pid, undefined, intent)
+      : createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources, undefined, intent);
     const plan = createPlan(config, {
       id: a.id,
       bundle,
@@ -102,7 +117,10 @@ export function create(g: Globals, a: CreateArgs): Created {
       cgroups,
       cgroupHome: homeProcsFiles(),
       cleanup: {
-        files: [fifo, join(dir, 'state.json'), join(dir, 'lock'), ...(pidFile ? [pidFile] : [])],
+        // creating.json last: should corral-init die midway, delete still finds the rest.
+        // Mounts made in the host's namespace are not corral-init's to undo: it leaves
+        // creating.json (and so the directory) for `delete` to unmount them.
+        files: [fifo, join(dir, 'state.json'), join(dir, 'lock'), ...(pidFile ? [pidFile] : []), ...(hostMountNs ? [] : [creating])],
         dir,
       },
     });
@@ -124,7 +142,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     const record: ContainerRecord = {
       id: a.id,
       bundle,
-      rootfs: rootfsOf(config, bundle),
+      rootfs,
       pid,
       pidStartTime: readStat(pid)?.startTime ?? '',
       created: new Date().toISOString(),
@@ -133,7 +151,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       cgroups,
       hooks: config.hooks,
       namespaces: (config.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
-      hostMountNs: !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount' && !n.path),
+      hostMountNs,
       process: config.process,
       seccomp: config.linux?.seccomp,
     };
@@ -143,6 +161,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     const r = helper.wait();
     if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);
     helper.close();
+    rmSync(creating, { force: true }); // state.json says it all now
     unlock();
     let console: number | undefined;
     if (consolePair) {
@@ -178,6 +197,6 @@ export function create(g: Globals, a: CreateArgs): Created {
     if (hooksRan) runHooksWarn(config.hooks, 'poststop', state('stopped'));
     if (pidFile) rmSync(pidFile, { force: true });
     store.remove(a.id);
-    throw e;
+    throw corralErrorOf(e);
   }
 }

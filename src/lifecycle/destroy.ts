@@ -112,25 +112,13 @@ export function destroy(store: Store, rec: ContainerRecord): void {
 }
 
 export function deleteContainer(store: Store, id: string, force: boolean): void {
+  if (!store.exists(id) && existsSync(store.dir(id))) return deleteUnrecorded(store, id, force);
   let rec: ContainerRecord;
   try {
     rec = store.read(id);
   } catch (e) {
-    if (!force || !isCorralError(e)) throw e;
-    // A directory without state: a create still running (wait for its lock) or one that was killed.
-    if (!existsSync(store.dir(id))) return;
-    let unlock: (() => void) | undefined;
-    try {
-      unlock = store.lock(id);
-    } catch {
-      return;
-    }
-    if (store.exists(id)) {
-      unlock();
-      return deleteContainer(store, id, force);
-    }
-    store.remove(id);
-    return;
+    if (force && isCorralError(e) && !existsSync(store.dir(id))) return;
+    throw e;
   }
   const unlock = store.lock(id);
   try {
@@ -141,4 +129,31 @@ export function deleteContainer(store: Store, id: string, force: boolean): void 
   } finally {
     unlock();
   }
+}
+
+/**
+ * A directory without state.json: a create still running, or what a killed one left.
+ * A running create holds the lock: `delete` says, as runc, that the container does not
+ * exist (yet); --force waits for the create to end and deletes what it made. What a
+ * killed create left is removed with or without --force, as a stopped container is:
+ * the cgroups (and host mounts) its creating.json names, and the directory.
+ */
+function deleteUnrecorded(store: Store, id: string, force: boolean): void {
+  let unlock: () => void;
+  try {
+    unlock = store.lock(id, force ? undefined : 0);
+  } catch (e) {
+    if (force) return; // gone meanwhile, or a create that still runs after the lock's wait
+    throw isCorralError(e) && / is locked by /.test(e.message) ? new CorralError('container does not exist') : e;
+  }
+  let created = false;
+  try {
+    created = store.exists(id); // the create succeeded meanwhile
+    const made = created ? undefined : store.readCreating(id);
+    if (made) destroy(store, { ...made, id, bundle: '', pid: 0, pidStartTime: '', created: '', owner: '', namespaces: [] });
+    else if (!created) store.remove(id);
+  } finally {
+    unlock();
+  }
+  if (created) deleteContainer(store, id, force);
 }

@@ -1,8 +1,9 @@
 // The state directory: <root>/<id>/state.json (written atomically), exec.fifo while the
-// container waits for `start`, and a lock file serialising commands on one container.
+// container waits for `start`, a lock serialising commands on one container, and
+// creating.json while a create runs. Every failure to write names the path.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { CorralError } from '../cli/errors';
+import { CorralError, fsError } from '../cli/errors';
 import { isSameProcess, readStat } from '../linux/procfs';
 import type { Hooks, OciState, Process, Resources, Seccomp } from '../spec/types';
 
@@ -44,6 +45,17 @@ export interface ContainerRecord {
   seccomp?: Seccomp;
 }
 
+/**
+ * What a create has made, or is about to make, before the container is recorded in
+ * state.json: written before the first cgroup is made, so that `delete` finds all of
+ * it when the create was killed.
+ */
+export interface CreatingRecord {
+  rootfs: string;
+  hostMountNs: boolean;
+  cgroups: CgroupRecord;
+}
+
 const ID_RE = /^[\w+\-.]+$/;
 
 export function validateId(id: string | undefined): string {
@@ -66,13 +78,17 @@ export class Store {
   /** Makes the container's directory; fails when the id is taken. */
   claim(id: string): string {
     // Private, as runc's: other users must not reach the exec fifo or the state.
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
     const dir = this.dir(id);
+    try {
+      fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw fsError(`mkdir ${this.root}`, e);
+    }
     try {
       fs.mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CorralError(`container with id exists: ${id}`);
-      throw e;
+      throw fsError(`mkdir ${dir}`, e);
     }
     return dir;
   }
@@ -82,21 +98,54 @@ export class Store {
   }
 
   read(id: string): ContainerRecord {
-    let text: string;
-    try {
-      text = fs.readFileSync(join(this.dir(id), 'state.json'), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CorralError('container does not exist');
-      throw e;
-    }
-    return JSON.parse(text) as ContainerRecord;
+    const rec = this.readJson<ContainerRecord>(id, 'state.json');
+    if (!rec) throw new CorralError('container does not exist');
+    return rec;
   }
 
   write(rec: ContainerRecord): void {
-    const dir = this.dir(rec.id);
-    const tmp = join(dir, `.state.json.${process.pid}`);
-    fs.writeFileSync(tmp, JSON.stringify(rec));
-    fs.renameSync(tmp, join(dir, 'state.json'));
+    this.writeJson(rec.id, 'state.json', rec);
+  }
+
+  readCreating(id: string): CreatingRecord | undefined {
+    return this.readJson<CreatingRecord>(id, 'creating.json');
+  }
+
+  writeCreating(id: string, rec: CreatingRecord): void {
+    this.writeJson(id, 'creating.json', rec);
+  }
+
+  private readJson<T>(id: string, name: string): T | undefined {
+    const path = join(this.dir(id), name);
+    let text: string;
+    try {
+      text = fs.readFileSync(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw fsError(`read ${path}`, e);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (e) {
+      throw new CorralError(`read ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Written whole or not at all: a temporary file renamed over the old one. */
+  private writeJson(id: string, name: string, value: unknown): void {
+    const path = join(this.dir(id), name);
+    const tmp = join(this.dir(id), `.${name}.${process.pid}`);
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(value));
+      fs.renameSync(tmp, path);
+    } catch (e) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // never made
+      }
+      throw fsError(`write ${path}`, e);
+    }
   }
 
   remove(id: string): void {
@@ -123,35 +172,35 @@ export class Store {
 
   /**
    * Takes the container's lock for the rest of this command. A lock left by a
-   * process that is gone is taken over; a live holder is waited for.
+   * process that is gone is taken over; a live holder is waited for, up to waitMs.
+   * The lock is a symlink to "pid starttime": made whole in one step, and with no
+   * data block (tmpfs, ext4), so it can be taken on a full filesystem.
    */
-  lock(id: string): () => void {
+  lock(id: string, waitMs = 30_000): () => void {
     const path = join(this.dir(id), 'lock');
     const me = `${process.pid} ${readStat(process.pid)?.startTime ?? ''}`;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + waitMs;
     for (;;) {
       try {
-        fs.writeFileSync(path, me, { flag: 'wx' });
+        fs.symlinkSync(me, path);
         return () => fs.rmSync(path, { force: true });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') throw new CorralError('container does not exist');
-        if (code !== 'EEXIST') throw e;
+        if (code !== 'EEXIST') throw fsError(`lock ${path}`, e);
       }
-      let holder = '';
+      let holder: string;
       try {
-        holder = fs.readFileSync(path, 'utf8');
+        holder = fs.readlinkSync(path);
       } catch {
-        continue;
+        continue; // released meanwhile
       }
       const [pid, start] = holder.split(' ');
-      // An empty lock is one whose writer died between creating and writing it.
-      const empty = !holder && Date.now() - (fs.statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 1000;
-      if (empty || (holder && !isSameProcess(Number(pid), start))) {
+      if (!isSameProcess(Number(pid), start)) {
         fs.rmSync(path, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new CorralError(`container ${id} is locked by process ${pid}`);
+      if (Date.now() >= deadline) throw new CorralError(`container ${id} is locked by process ${pid}`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
   }

@@ -344,7 +344,13 @@ t.test('makeCgroupDirs, createCgroups and removeCgroups on a fake layout', async
   for (const p of rec.created) t.equal(existsSync(p), false, `${p} removed`);
   t.equal(existsSync(join(root, 'memory/n1/n2/made-inside')), false, 'with what the container made inside');
   t.ok(existsSync(join(root, 'memory')), 'the hierarchy stays');
-  const shared = makeCgroupDirs('id3', '/p/c', layout);
+  let planned: CgroupRecord | undefined;
+  const shared = makeCgroupDirs('id3', '/p/c', layout, undefined, (p) => {
+    planned = p;
+    t.notOk(existsSync(join(root, 'memory/p')), 'told before the first mkdir');
+  });
+  const sorted = (r?: CgroupRecord) => r && { ...r, created: [...r.created].sort() };
+  t.same(sorted(planned), sorted(shared), 'what it said it would make is what it made');
   t.same(shared.created, [join(root, 'memory/p/c'), join(root, 'pids/p/c'), join(root, 'devices/p/c'), join(root, 'memory/p'), join(root, 'pids/p'), join(root, 'devices/p')]
     .sort((a, b) => b.length - a.length), 'existing directories (unified/p/c) are not recorded as made');
   t.same(makeCgroupDirs('id4', undefined, layout).paths[0], join(root, 'memory/corral/id4'), 'the default path');

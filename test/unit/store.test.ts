@@ -2,7 +2,7 @@
 // the status read from /proc with fake records.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corralError } from '../lib/corral';
@@ -59,6 +59,25 @@ t.test('claim, exists, read, write', async (t) => {
   t.notOk(existsSync(join(s.root, 'a')), 'nothing made for a bad id');
 });
 
+t.test('creating.json, and failures that name the path', async (t) => {
+  const s = freshStore();
+  const dir = s.claim('c1');
+  t.equal(s.readCreating('c1'), undefined, 'none yet');
+  const made = { rootfs: '/r', hostMountNs: false, cgroups: { paths: ['/sys/fs/cgroup/x/c1'], created: ['/sys/fs/cgroup/x/c1'] } };
+  s.writeCreating('c1', made);
+  t.same(s.readCreating('c1'), made);
+  t.same(readdirSync(dir), ['creating.json'], 'no temp file left');
+  // A write that fails (here: its temporary file's name is taken by a directory).
+  mkdirSync(join(dir, `.state.json.${process.pid}`));
+  t.equal(corralError(t, () => s.write(record('c1'))), `write ${join(dir, 'state.json')}: is a directory`);
+  t.notOk(existsSync(join(dir, 'state.json')));
+  writeFileSync(join(dir, 'state.json'), '{"id": ');
+  t.match(corralError(t, () => s.read('c1')), new RegExp(`^read ${join(dir, 'state.json')}: .*JSON`));
+  const file = join(tmp, `plain-${n++}`);
+  writeFileSync(file, '');
+  t.equal(corralError(t, () => new Store(join(file, 'root')).claim('c1')), `mkdir ${join(file, 'root')}: not a directory`);
+});
+
 t.test('list and remove', async (t) => {
   const s = freshStore();
   t.same(s.list(), [], 'no root yet');
@@ -84,11 +103,11 @@ t.test('lock: content, release, relock', async (t) => {
   s.claim('c1');
   const file = join(s.dir('c1'), 'lock');
   const release = s.lock('c1');
-  t.equal(readFileSync(file, 'utf8'), `${process.pid} ${startTime(process.pid)}`, '"pid starttime"');
+  t.equal(readlinkSync(file), `${process.pid} ${startTime(process.pid)}`, 'a symlink to "pid starttime"');
   release();
-  t.notOk(existsSync(file), 'released');
+  t.notOk(lstatSync(file, { throwIfNoEntry: false }), 'released');
   const again = s.lock('c1');
-  t.ok(existsSync(file), 'locked again');
+  t.ok(lstatSync(file, { throwIfNoEntry: false }), 'locked again');
   again();
   t.equal(corralError(t, () => s.lock('ghost')), 'container does not exist');
 });
@@ -101,11 +120,11 @@ t.test('lock: a stale lock is taken over', async (t) => {
   const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
   const dead = [pidMax + 1, pidMax - 1].find((p) => !existsSync(`/proc/${p}`))!;
   for (const holder of [`${dead} 12345`, `${process.pid} 1`, `1 ${Number(startTime(1)) + 1}`]) {
-    writeFileSync(file, holder);
+    symlinkSync(holder, file);
     const started = Date.now();
     const release = s.lock('c1');
     t.ok(Date.now() - started < 1000, `"${holder}" taken over at once`);
-    t.equal(readFileSync(file, 'utf8'), me);
+    t.equal(readlinkSync(file), me);
     release();
   }
 });
@@ -120,7 +139,7 @@ t.test('lock: a live holder is waited for until the deadline', async (t) => {
   const s = freshStore();
   s.claim('c1');
   const file = join(s.dir('c1'), 'lock');
-  writeFileSync(file, holder);
+  symlinkSync(holder, file);
   // The 30 s deadline, made short: every Date.now() jumps 5 s ahead.
   const realNow = Date.now;
   let calls = 0;
@@ -136,7 +155,10 @@ t.test('lock: a live holder is waited for until the deadline', async (t) => {
   t.equal(msg, `container c1 is locked by process ${pid}`);
   t.ok(calls >= 6, `it waited (${calls} looks at the clock)`);
   t.ok(realNow() - started < 2000, 'and the test stayed quick');
-  t.equal(readFileSync(file, 'utf8'), holder, "the holder's lock is left alone");
+  t.equal(readlinkSync(file), holder, "the holder's lock is left alone");
+  const t1 = realNow();
+  t.equal(corralError(t, () => s.lock('c1', 0)), `container c1 is locked by process ${pid}`, 'no wait at all');
+  t.ok(realNow() - t1 < 1000);
 });
 
 t.test('statusOf and ociState', async (t) => {

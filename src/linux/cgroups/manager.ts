@@ -37,6 +37,15 @@ function mkdirTracked(dir: string, created: string[], onNew: (d: string) => void
   onNew(dir);
 }
 
+/** dir and those of its ancestors that do not exist yet. */
+function missing(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = dirname(d)) out.push(d);
+  return out;
+}
+
+const deepestFirst = (a: string, b: string) => b.length - a.length;
+
 // A new cpuset cgroup starts with no cpus and no mems: no process could join it.
 function inheritCpuset(dir: string): void {
   for (const f of ['cpuset.cpus', 'cpuset.mems']) {
@@ -46,27 +55,33 @@ function inheritCpuset(dir: string): void {
   }
 }
 
+/** Called with what is about to be made, before the first mkdir (see CreatingRecord). */
+export type Intent = (planned: CgroupRecord) => void;
+
 /** Makes the container's directory in every hierarchy, recording what it made. */
-export function makeCgroupDirs(id: string, cgroupsPath: string | undefined, layout: Layout, rec: CgroupRecord = { paths: [], created: [] }): CgroupRecord {
-  for (const h of layout.hierarchies) {
-    const dir = dirOf(h, cgroupPathFor(h, cgroupsPath, id));
-    const cpuset = h.version === 1 && h.controllers.includes('cpuset');
-    mkdirTracked(dir, rec.created, cpuset ? inheritCpuset : () => {});
-    rec.paths.push(dir);
-    if (h.version === 1 && h.controllers.includes('freezer')) rec.freezer = join(dir, 'freezer.state');
-    if (h.version === 2) rec.unified = dir;
-  }
+export function makeCgroupDirs(id: string, cgroupsPath: string | undefined, layout: Layout, rec: CgroupRecord = { paths: [], created: [] }, intent?: Intent): CgroupRecord {
+  const dirs = layout.hierarchies.map((h) => dirOf(h, cgroupPathFor(h, cgroupsPath, id)));
+  layout.hierarchies.forEach((h, i) => {
+    rec.paths.push(dirs[i]);
+    if (h.version === 1 && h.controllers.includes('freezer')) rec.freezer = join(dirs[i], 'freezer.state');
+    if (h.version === 2) rec.unified = dirs[i];
+  });
   // Without a v1 freezer (a v2 host), the unified hierarchy's core freezer.
   if (!rec.freezer && rec.unified) rec.freezer = join(rec.unified, 'cgroup.freeze');
-  rec.created.sort((a, b) => b.length - a.length);
+  intent?.({ ...rec, created: [...new Set([...rec.created, ...dirs.flatMap(missing)])].sort(deepestFirst) });
+  layout.hierarchies.forEach((h, i) => {
+    const cpuset = h.version === 1 && h.controllers.includes('cpuset');
+    mkdirTracked(dirs[i], rec.created, cpuset ? inheritCpuset : () => {});
+  });
+  rec.created.sort(deepestFirst);
   return rec;
 }
 
 /** Makes the container's cgroups and writes its resources; undoes everything on failure. */
-export function createCgroups(id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout = hostLayout()): CgroupRecord {
+export function createCgroups(id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout = hostLayout(), intent?: Intent): CgroupRecord {
   const rec: CgroupRecord = { paths: [], created: [] };
   try {
-    populate(rec, id, cgroupsPath, resources, layout);
+    populate(rec, id, cgroupsPath, resources, layout, intent);
   } catch (e) {
     removeCgroups(rec, 0);
     throw e;
@@ -75,8 +90,8 @@ export function createCgroups(id: string, cgroupsPath: string | undefined, resou
 }
 
 /** The directories of the container in every hierarchy, its controllers and its resources. */
-function populate(rec: CgroupRecord, id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout: Layout): void {
-  makeCgroupDirs(id, cgroupsPath, layout, rec);
+function populate(rec: CgroupRecord, id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout: Layout, intent?: Intent): void {
+  makeCgroupDirs(id, cgroupsPath, layout, rec, intent);
   // A v2 host: every controller the parent offers, as runc and crun do, so that the
   // container's files (and its stats) are there for later updates.
   const v2 = layout.hierarchies.find((h) => h.version === 2);
@@ -91,14 +106,15 @@ function populate(rec: CgroupRecord, id: string, cgroupsPath: string | undefined
  * freezer, cpuset, hugetlb...) and writes every field, as for cgroupfs.
  */
 export function createSystemdCgroups(id: string, cgroupsPath: string | undefined, resources: Resources | undefined,
-  annotations: Record<string, string> | undefined, pid: number, layout = hostLayout()): CgroupRecord {
+  annotations: Record<string, string> | undefined, pid: number, layout = hostLayout(), intent?: Intent): CgroupRecord {
   const sd = systemdDriver();
   const name = sd.systemdUnitName(cgroupsPath, id);
   checkHost(layout, resources ?? {}); // before systemd makes anything
+  intent?.({ paths: [], created: [], systemd: name.unit });
   const started = sd.startScope(id, name, pid, resources ?? {}, layout.mode === 'v2', annotations);
   const rec: CgroupRecord = { paths: [], created: [], systemd: started.unit };
   try {
-    populate(rec, id, started.cgroup, resources, layout);
+    populate(rec, id, started.cgroup, resources, layout, intent);
   } catch (e) {
     try {
       sd.stopScope(started.unit);
