@@ -7,13 +7,20 @@
 // placeholders the harness fills in (see sanitise()); `_compat` says how it was made.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+
+// The test's own TypeScript helpers, compiled on the fly.
+const require = createRequire(import.meta.url);
+require('@isaacs/ts-node-temp-fork-for-pr-2009/register/transpile-only');
+const { parseExact, stringifyExact } = require('./corpus.ts');
+const { imageArchive } = require('../lib/image.ts');
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const ROOT = resolve(HERE, '../..');
 const ROOTFS = join(ROOT, 'bundles/busybox/rootfs');
-const CORPUS = join(HERE, 'corpus');
+const { CORPUS } = require('./corpus.ts');
 const DIR = mkdtempSync(join(tmpdir(), 'corral-capture-'));
 const D = (...p) => join(DIR, ...p);
 // Searchable for a user namespace's root (the rootfs lies under it).
@@ -72,14 +79,9 @@ function sanitise(config, storage, how) {
   return { _compat: { produced: how, ...(notes.length ? { rewritten: notes } : {}) }, ...c };
 }
 
-// Integers past 2^53 (rlimits of 2^64-1) are carried as strings through JSON.parse and
-// written back as the same digits (test/compat/corpus.ts does the same when reading).
-const parseExact = (text) => JSON.parse(text.replace(/([:\[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '$1"@INT:$2@"'));
-const stringifyExact = (v) => JSON.stringify(v, null, 2).replace(/"@INT:(\d+)@"/g, '$1');
-
 function save(caller, name, config) {
   mkdirSync(join(CORPUS, caller), { recursive: true });
-  writeFileSync(join(CORPUS, caller, `${name}.json`), stringifyExact(config) + '\n');
+  writeFileSync(join(CORPUS, caller, `${name}.json`), stringifyExact(config, 2) + '\n');
 }
 
 // ---------------------------------------------------------------- podman
@@ -199,12 +201,8 @@ function captureContainerd() {
   for (let i = 0; i < 200 && ctr(['version']).status !== 0; i++) sleep(50);
   const image = 'docker.io/library/corral-busybox:compat';
   try {
-    const layout = D('layout');
-    mkdirSync(layout);
-    // The same OCI layout test/lib/image.ts makes, built through it (compiled on the fly).
-    const tsx = sh('node', ['-e', `require('@isaacs/ts-node-temp-fork-for-pr-2009/register/transpile-only'); process.stdout.write(require('${join(ROOT, 'test/lib/image.ts')}').imageArchive('${layout}', '${image}'))`]);
-    if (tsx.status !== 0) throw new Error(`image archive: ${tsx.stderr}`);
-    const imp = ctr(['image', 'import', tsx.stdout.trim()]);
+    mkdirSync(D('layout'));
+    const imp = ctr(['image', 'import', imageArchive(D('layout'), image)]);
     if (imp.status !== 0) throw new Error(`ctr image import: ${imp.stderr}`);
     const version = sh('ctr', ['--version']).stdout.trim();
     let n = 0;
