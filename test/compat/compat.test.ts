@@ -79,6 +79,12 @@ interface Outcome {
   sections: Map<string, string[]>;
 }
 
+/**
+ * The test's own cgroups other than the root (a runtime nests a container without a
+ * cgroupsPath under its caller's cgroup, which differs from host to host): cut from paths.
+ */
+const CALLER_CGROUPS = [...new Set(readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':').slice(2).join(':')).filter((p) => p && p !== '/'))];
+
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `RUNTIME --root ROOT run --bundle DIR ID`, the cgroup read while the probe waits. */
@@ -104,7 +110,8 @@ async function runOne(rt: Runtime, root: string, id: string, bundle: { dir: stri
   await exited;
   clearTimeout(timeout);
   const ran = stdout.includes('@@ end\n');
-  const norm = (s: string) => s.split(bundle.dir).join('BUNDLE').split(id).join('ID').split(PARENT).join('PARENT');
+  const norm = (s: string) => CALLER_CGROUPS.reduce((v, c) => v.split(`${c}/`).join('/'), s)
+    .split(bundle.dir).join('BUNDLE').split(id).join('ID').split(PARENT).join('PARENT');
   const sections = new Map<string, string[]>();
   if (ran) {
     let name = '';
@@ -134,7 +141,9 @@ function normMountinfo(lines: string[]): string[] {
     const sep = f.indexOf('-');
     const optional = f.slice(6, sep).map((o) => o.replace(/:\d+$/, '')).join(',') || '-';
     const dev = f[2].startsWith('0:') ? '0:N' : f[2];
-    return { mp: f[4], text: `${f[4]} root=${f[3]} ${f[5]} [${optional}] ${f[sep + 1]} ${f[sep + 2]} ${f[sep + 3]} dev=${dev}` };
+    // The rootfs lies on whatever filesystem holds the test's temp dir.
+    const fs = f[4] === '/' ? 'HOSTFS' : `${f[sep + 1]} ${f[sep + 2]} ${f[sep + 3]} dev=${dev}`;
+    return { mp: f[4], text: `${f[4]} root=${f[3]} ${f[5]} [${optional}] ${fs}` };
   });
   return rows.map((r, i) => ({ ...r, i })).sort((a, b) => (a.mp < b.mp ? -1 : a.mp > b.mp ? 1 : a.i - b.i)).map((r) => r.text);
 }
@@ -214,6 +223,9 @@ function diff(a: string[], b: string[]): string[] {
   return [...only(a, count(b)).map((l) => `- ${l}`), ...only(b, count(a)).map((l) => `+ ${l}`)];
 }
 
+/** Lines about the v1 /sys/fs/cgroup layout, on a host without v1 hierarchies (they cannot show there). */
+const v1Only = (lines: string[]) => !existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/pids') && lines.every((l) => l.includes(' /sys/fs/cgroup'));
+
 const SECTIONS = ['status', 'umask', 'limits', 'hostname', 'cwd', 'env', 'mountinfo', 'paths', 'sysctl', 'devices', 'stdio', 'cgroup-path', 'cgroup-values', 'exit'];
 
 // ---------------------------------------------------------------- the test
@@ -233,20 +245,15 @@ let agreed = 0;
 let differed = 0;
 
 t.teardown(() => {
-  for (const [rt, id] of ids) spawnSync(rt.bin, ['--root', roots[rt.name], 'delete', '--force', id]);
+  // (only what a failed run left: a delete per entry would take minutes)
+  for (const [rt, id] of ids) if (existsSync(join(roots[rt.name], id))) spawnSync(rt.bin, ['--root', roots[rt.name], 'delete', '--force', id]);
   // PARENT in each hierarchy (the runtimes leave the parents they made).
-  for (const h of existsSync('/sys/fs/cgroup/memory') || existsSync('/sys/fs/cgroup/unified') ? readdirSync('/sys/fs/cgroup') : ['']) {
-    const walk = (d: string, depth: number): void => {
-      if (depth > 4 || !existsSync(d)) return;
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        if (!e.isDirectory()) continue;
-        if (e.name === PARENT) {
-          for (const c of readdirSync(join(d, e.name), { withFileTypes: true })) if (c.isDirectory()) tryRmdir(join(d, e.name, c.name));
-          tryRmdir(join(d, e.name));
-        } else walk(join(d, e.name), depth + 1);
-      }
-    };
-    walk(join('/sys/fs/cgroup', h), 0);
+  const hierarchies = existsSync('/sys/fs/cgroup/cgroup.controllers') ? [''] : readdirSync('/sys/fs/cgroup');
+  for (const h of hierarchies) {
+    const dir = join('/sys/fs/cgroup', h, PARENT);
+    if (!existsSync(dir)) continue;
+    for (const c of readdirSync(dir, { withFileTypes: true })) if (c.isDirectory()) tryRmdir(join(dir, c.name));
+    tryRmdir(dir);
   }
   if (process.env.COMPAT_WRITE) {
     writeFileSync(process.env.COMPAT_WRITE, formatDifferences(found, listed, differencesText.split(/^## /m)[0]));
@@ -276,19 +283,23 @@ if (missing.length) {
   for (const entry of corpus) t.test(entry.name, (t) => compareEntry(t, entry));
   t.test('summary', async (t) => {
     t.comment(`${corpus.length} configs: ${agreed} sections agree with runc, ${differed} differ (listed in differences.md)`);
-    if (!process.env.COMPAT_ONLY) for (const [s, c] of common) t.ok(commonSeen.has(s), `the difference listed under * / ${s} still shows (${c.why.slice(0, 100)})`);
+    for (const [s, c] of common) {
+      if (process.env.COMPAT_ONLY) break;
+      if (v1Only(c.lines)) t.pass(`* / ${s}`, { skip: 'a v1 cgroup mount difference, and this host has no v1 hierarchies' });
+      else t.ok(commonSeen.has(s), `the difference listed under * / ${s} still shows (${c.why.slice(0, 100)})`);
+    }
   });
 }
 
 async function compareEntry(t: Test, entry: Entry): Promise<void> {
   t.comment(entry.produced);
   const slug = entry.name.replace(/[^A-Za-z0-9]+/g, '-');
-  const out = {} as Record<Runtime['name'], Outcome>;
-  for (const rt of RUNTIMES) {
-    const id = world.id(`${slug}-${rt.name}`);
+  // Both at once (each its own id, bundle, state root and cgroup): half the wall time.
+  const [runc, corral] = await Promise.all(RUNTIMES.map((rt) => {
+    const id = `${slug}-${rt.name}-${process.pid}`;
     ids.push([rt, id]);
-    out[rt.name] = await runOne(rt, roots[rt.name], id, makeBundle(entry.config, id));
-  }
+    return runOne(rt, roots[rt.name], id, makeBundle(entry.config, id));
+  }));
   const expect = listed.get(entry.name) ?? new Map();
   const check = (section: string, all: string[], detail = '') => {
     let lines = all;
@@ -301,6 +312,10 @@ async function compareEntry(t: Test, entry: Entry): Promise<void> {
       t.pass(`${section}: differs as listed under * in differences.md (${c.why.slice(0, 120)})`);
     }
     const want = expect.get(section);
+    if (want && v1Only(want.lines)) {
+      t.pass(section, { skip: 'the listed difference is in v1 cgroup mounts, and this host has no v1 hierarchies' });
+      return;
+    }
     if (lines.length) (found.get(entry.name) ?? found.set(entry.name, new Map()).get(entry.name)!).set(section, lines);
     if (want) {
       differed++;
@@ -310,7 +325,6 @@ async function compareEntry(t: Test, entry: Entry): Promise<void> {
       t.same(lines, [], `${section}: corral agrees with runc${detail}`);
     }
   };
-  const { runc, corral } = out;
   const said = `runc: ${runc.ran ? 'ran' : `refused: ${runc.message}`}; corral: ${corral.ran ? 'ran' : `refused: ${corral.message}`}`;
   if (!runc.ran && !corral.ran) t.comment(`both refuse — ${said}`);
   check('accept', runc.ran === corral.ran ? [] : [`- runc: ${runc.ran ? 'ran' : 'refused'}`, `+ corral: ${corral.ran ? 'ran' : 'refused'}`],
