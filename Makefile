@@ -76,7 +76,7 @@ conformance: all
 
 test: deps all bundles/busybox/rootfs/bin/busybox
 	npx tsc -p .
-	npx tap --disable-coverage --allow-empty-coverage --reporter=terse --jobs=1 --timeout=900 test/unit/*.test.ts test/integration/*.test.ts
+	npx tap --disable-coverage --allow-empty-coverage --reporter=terse --jobs=1 --timeout=900 test/unit/*.test.ts test/integration/*.test.ts test/compat/*.test.ts
 	./conformance/check.sh
 
 bench: all bundles/busybox/rootfs/bin/busybox
