@@ -275,6 +275,12 @@ static int mode_exec(int node) {
   return 0;
 }
 
+static volatile pid_t g_hook_group;
+static void on_parent_death(int) {
+  if (g_hook_group > 0) kill(-g_hook_group, SIGKILL);
+  _exit(1);
+}
+
 // Runs a hook (in the namespaces of PID unless it is 0) in a process group of its own:
 // at TIMEOUT seconds (0: none) the whole group is killed, and so are we, by SIGKILL,
 // which tells Node it timed out. Otherwise we end as the hook ended.
@@ -306,6 +312,12 @@ static int mode_hook(int argc, char **argv, char **envp) {
         close(fds[i]);
       }
   }
+  // Should corral die meanwhile, so do the hook and its group (see on_parent_death).
+  struct sigaction term = {};
+  term.sa_handler = on_parent_death;
+  sigaction(SIGTERM, &term, nullptr);
+  prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+  if (getppid() == 1) on_parent_death(SIGTERM);
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -320,6 +332,7 @@ static int mode_hook(int argc, char **argv, char **envp) {
     die_errno("hook: exec", argv[5], errno);
   }
   setpgid(child, child);  // as the child does: whichever runs first
+  g_hook_group = child;
   struct timespec left = {(time_t)timeout, 0};
   int status = 0;
   for (;;) {
