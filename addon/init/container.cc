@@ -255,6 +255,10 @@ void container_main(const Plan *p, int sock) {
   if (((p->cloneflags & CLONE_NEWUSER) || p->joins_user) &&
       (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
     die_errno("become root in the user namespace", nullptr, errno);
+  // A new ipc namespace is made here, by the user namespace's root, not by the clone:
+  // its mqueue filesystem belongs to whoever makes it (runc's order, too).
+  if ((p->cloneflags & CLONE_NEWUSER) && (p->cloneflags & CLONE_NEWIPC) && unshare(CLONE_NEWIPC) < 0)
+    die_errno("unshare ipc namespace", nullptr, errno);
   // Until execve a signal that would end a normal process ends this one too,
   // although as a pid namespace's init it would otherwise ignore it.
   struct sigaction sa = {};

@@ -185,6 +185,8 @@ static int mode_create(int node) {
   if (procfd < 0) die_errno("open /proc", nullptr, errno);
   join_namespaces(p);
   unsigned long flags = p->cloneflags & ~(unsigned long)CLONE_NEWTIME;
+  // With a new user namespace the init makes its ipc namespace itself (container_main).
+  if (flags & CLONE_NEWUSER) flags &= ~(unsigned long)CLONE_NEWIPC;
   if (p->cloneflags & CLONE_NEWTIME) {
     // A new time namespace is entered by our children; its offsets must be set first.
     if (unshare(CLONE_NEWTIME) < 0) die_errno("unshare time namespace", nullptr, errno);

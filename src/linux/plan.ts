@@ -269,7 +269,9 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   });
 
   const devices = devBound ? [] : DEFAULT_DEVICES.filter((d) => !linux.devices?.some((c) => c.path === d.path));
-  for (const d of [...devices, ...(linux.devices ?? [])]) {
+  // With a devpts, /dev/ptmx is always its link (runc's way), whatever linux.devices says.
+  const ptmxLink = !devBound && hasDevpts;
+  for (const d of [...devices, ...(linux.devices ?? []).filter((d) => !(ptmxLink && d.path === '/dev/ptmx'))]) {
     const type = d.type === 'u' ? 'c' : d.type;
     plan.add('device', d.path, type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666,
       toHost(linux.uidMappings, d.uid ?? 0), toHost(linux.gidMappings, d.gid ?? 0), userns ? 'bind' : 'mknod');
