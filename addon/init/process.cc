@@ -95,7 +95,7 @@ void apply_process_attrs(const Plan *p) {
       uint64_t runtime, deadline, period;
     } attr = {48, p->sched_policy, p->sched_flags, p->sched_nice, p->sched_priority,
               p->sched_runtime, p->sched_deadline, p->sched_period};
-    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die_errno("sched_setattr", nullptr, errno);
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die_errno("/process/scheduler: sched_setattr", nullptr, errno);
   }
 }
 

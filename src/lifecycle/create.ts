@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
-import { createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
+import { checkRealtimePolicy, createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
 import { systemdDriver } from '../linux/cgroups/systemd-driver';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
@@ -91,6 +91,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     cgroups = g.systemdCgroup
       ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources, config.annotations, helper.pid)
       : createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources);
+    checkRealtimePolicy(cgroups, config.process?.scheduler?.policy);
     const plan = createPlan(config, {
       id: a.id,
       bundle,

@@ -334,6 +334,45 @@ t.test('ps: table (with ps arguments) and json', async (t) => {
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
 });
 
+t.test('real-time: a budget under the default /corral parent; SCHED_FIFO and SCHED_RR need one', async (t) => {
+  // Hosts with real-time group scheduling on v1 (CONFIG_RT_GROUP_SCHED) have cpu.rt_runtime_us.
+  if (!existsSync(join(CG, 'cpu/cpu.rt_runtime_us'))) {
+    t.skip('this host has no cpu.rt_runtime_us (no real-time group scheduling on v1)', () => {});
+    return;
+  }
+  const sched = (c: string, config: Record<string, unknown>, resources?: Record<string, unknown>) => corral(root, ['run', '--bundle', bundle(
+    baseConfig(['sh', '-c', 'grep -E "^policy" /proc/self/sched; cat /proc/self/cgroup']), (cfg) => {
+      cfg.process.scheduler = config;
+      if (resources) cfg.linux.resources = resources;
+    }), c]);
+  // crun's test_cgroup_cpu_realtime: 1% of a 100 ms period, in /corral/ID (the /corral
+  // parent another container may have made already, without a budget).
+  const rt = id('rt');
+  const r = sched(rt, { policy: 'SCHED_OTHER' }, { cpu: { realtimeRuntime: 1000, realtimePeriod: 100000 } });
+  t.equal(r.status, 0, messages(r.stderr));
+  t.match(r.stdout, new RegExp(`cpu[^\\n]*:/corral/${rt}`), 'in the default cgroup');
+  t.ok(Number(read(join(CG, 'cpu/corral/cpu.rt_runtime_us'))) >= 10000, '/corral got at least the 1% share of its 1 s period');
+  t.same(leftovers(root, rt), []);
+  for (const policy of ['SCHED_FIFO', 'SCHED_RR']) {
+    const no = id(`rt-none-${policy}`);
+    const refused = sched(no, { policy, priority: 10 });
+    t.equal(refused.status, 1, `${policy} without a budget is refused`);
+    t.match(messages(refused.stderr), new RegExp(`/process/scheduler/policy: ${policy} needs a real-time budget.*cpu.rt_runtime_us is 0.*/linux/resources/cpu/realtimeRuntime`));
+    t.same(leftovers(root, no), []);
+    const ok = id(`rt-${policy}`);
+    // crun's test_scheduler_flags: with SCHED_FLAG_RESET_ON_FORK (the shell's children get SCHED_OTHER).
+    const ran = sched(ok, { policy, priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] }, { cpu: { realtimeRuntime: 10000 } });
+    t.equal(ran.status, 0, messages(ran.stderr));
+    t.match(ran.stdout, /^policy\s+:\s+0$/m, `${policy}: reset on fork for the children`);
+    const shell = sched(id(`rt-shell-${policy}`), { policy, priority: 10 }, { cpu: { realtimeRuntime: 10000 } });
+    t.equal(shell.status, 0, messages(shell.stderr));
+    t.match(shell.stdout, new RegExp(`^policy\\s+:\\s+${policy === 'SCHED_FIFO' ? 1 : 2}$`, 'm'), `${policy}: the process (and its children) run with it`);
+  }
+  const bad = sched(id('rt-bad'), { policy: 'SCHED_FIFO', priority: 1000 }, { cpu: { realtimeRuntime: 10000 } });
+  t.equal(bad.status, 1);
+  t.match(messages(bad.stderr), /\/process\/scheduler: sched_setattr: invalid argument/, 'the kernel\'s refusal names the field');
+});
+
 t.test('kill --all signals every process', async (t) => {
   const c = id('killall');
   const path = `/corral-test-${process.pid}/killall`;
