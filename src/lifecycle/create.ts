@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
-import { checkRealtimePolicy, createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
+import { applyResources, checkRealtimePolicy, createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
 import { systemdDriver } from '../linux/cgroups/systemd-driver';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
@@ -88,9 +88,14 @@ export function create(g: Globals, a: CreateArgs): Created {
     // The helper first: with --systemd-cgroup, systemd puts it in the container's scope.
     helper = Helper.start('create', passFds, consolePair ? [consolePair[1]] : []);
     if (consolePair) closeSync(consolePair[1]);
+    // pids.limit 0 is a real limit (spec 1.3, runc >= 1.4), and no process could be
+    // born into such a cgroup: it is written once the init is in it.
+    const resources = config.linux?.resources;
+    const pidsZero = resources?.pids?.limit === 0;
+    const early = pidsZero ? { ...resources, pids: undefined } : resources;
     cgroups = g.systemdCgroup
-      ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources, config.annotations, helper.pid)
-      : createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources);
+      ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, early, config.annotations, helper.pid)
+      : createCgroups(a.id, config.linux?.cgroupsPath, early);
     checkRealtimePolicy(cgroups, config.process?.scheduler?.policy);
     const plan = createPlan(config, {
       id: a.id,
@@ -109,6 +114,10 @@ export function create(g: Globals, a: CreateArgs): Created {
     });
     helper.send(plan.encode());
     pid = Number(helper.expect('pid'));
+    if (pidsZero) {
+      applyResources(cgroups, { pids: { limit: 0 } });
+      cgroups.resources = resources;
+    }
     const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);
     for (;;) {
       const line = helper.expect('');

@@ -208,6 +208,33 @@ t.test('a fork loop stops at pids.limit', async (t) => {
   t.same(leftovers(root, c), []);
 });
 
+t.test('pids.limit 0 is a real limit: the process runs, and can fork nothing (spec 1.3, runc >= 1.4)', async (t) => {
+  // crun's test_limit_pid_0: a process that forks nothing runs. Before, corral wrote
+  // pids.max 0 before the init was born into the cgroup, and the clone failed.
+  const c = id('pids0');
+  const path = `/corral-test-${process.pid}/pids0`;
+  const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.resources = { pids: { limit: 0 } };
+  });
+  const r = corral(root, ['run', '-d', '--bundle', b, c]);
+  t.equal(r.status, 0, messages(r.stderr));
+  t.equal(cg('pids', path, 'pids.max'), '0');
+  t.equal(state(root, c).status, 'running');
+  t.same(record(c).cgroups.resources, { pids: { limit: 0 } }, 'the record keeps the limit');
+  t.equal(corral(root, ['delete', '--force', c]).status, 0);
+  t.same(leftovers(root, c), []);
+  // The shell runs, its first fork is refused.
+  const f = id('pids0-fork');
+  const run = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'echo started; (true); echo forked']), (cfg) => {
+    cfg.linux.resources = { pids: { limit: 0 } };
+  }), f]);
+  t.equal(run.stdout, 'started\n');
+  t.match(run.stderr, /can't fork/);
+  t.not(run.status, 0);
+  t.same(leftovers(root, f), []);
+});
+
 t.test('pause and resume', async (t) => {
   const c = id('pause');
   const path = `/corral-test-${process.pid}/pause`;
