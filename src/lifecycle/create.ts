@@ -1,8 +1,8 @@
 // create: validate, claim the id, make cgroups, hand the plan to corral-init, run the
 // creation hooks when it asks, and record the container once its init waits for start.
 // Any failure, or the death of this process, leaves nothing behind.
-import { chmodSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, basename } from 'node:path';
+import { chmodSync, closeSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
@@ -38,6 +38,30 @@ export function writePidFile(path: string, pid: number): void {
   renameSync(tmp, abs);
 }
 
+/**
+ * As runc: the rootfs must be its own real path, not reached through a symlink
+ * (a relative one is taken from the bundle's real directory, so a bundle given
+ * through a symlink is fine). A rootfs that does not exist is left to the plan.
+ */
+function checkRootfs(config: Config, bundle: string): void {
+  const p = config.root?.path ?? 'rootfs';
+  const path = isAbsolute(p) ? resolve(p) : (() => {
+    try {
+      return join(realpathSync(bundle), p);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!path) return;
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return;
+  }
+  if (real !== path) throw new CorralError(`/root/path: invalid rootfs ${path}: it goes through a symlink (to ${real}); give the real path, as runc requires`);
+}
+
 export interface Created {
   record: ContainerRecord;
   config: Config;
@@ -52,6 +76,7 @@ export function create(g: Globals, a: CreateArgs): Created {
   const pidFile = a.pidFile ? resolve(a.pidFile) : undefined;
   const consoleSocket = a.consoleSocket ? resolve(a.consoleSocket) : undefined;
   const config = loadConfig(bundle);
+  checkRootfs(config, bundle);
   const ownTerminal = !!config.process?.terminal && !consoleSocket && !!a.attachTerminal;
   if (config.process?.terminal && !consoleSocket && !ownTerminal)
     throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
