@@ -27,3 +27,14 @@ t.test('a rootfs reached through a symlink is refused, as runc does; a bundle gi
   t.notMatch(messages(r2.stderr), /symlink/, messages(r2.stderr));
   t.same(leftovers(root, ok), []);
 });
+
+t.test('a device path with a trailing slash (or a double one) is cleaned, as runc does', async (t) => {
+  const c = id('devslash');
+  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'ls -l /dev/foo /dev/null']), (cfg) => {
+    cfg.linux.devices = [{ path: '/dev/foo/', type: 'c', major: 1, minor: 3 }, { path: '/dev//null/', type: 'c', major: 1, minor: 3 }];
+  }), c]);
+  t.equal(r.status, 0, messages(r.stderr));
+  t.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/foo$/m);
+  t.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/null$/m);
+  t.same(leftovers(root, c), []);
+});
