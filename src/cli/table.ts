@@ -1,6 +1,6 @@
 // runc's command line: global flags and commands, with their flags. The fast path
-// parses with yargs-parser from this table; help and usage errors hand the same
-// table to yargs (src/cli/help.ts), loaded only then.
+// parses with yargs-parser from this table; help (src/commands/help.ts) is made
+// from it too.
 export type FlagType = 'boolean' | 'string' | 'number';
 
 export interface FlagSpec {

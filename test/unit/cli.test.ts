@@ -48,13 +48,17 @@ t.test('--version', async (t) => {
   }
 });
 
-t.test('--help lists the commands and global flags', async (t) => {
-  for (const args of [['--help'], ['-h'], ['help'], []]) {
+t.test('--help lists the commands and global flags, as runc lays them out', async (t) => {
+  for (const args of [['--help'], ['-h'], ['help'], ['h'], []]) {
     const r = run(args);
     t.equal(r.status, 0, args.join(' '));
     t.equal(r.stderr, '');
-    for (const c of COMMANDS) t.match(r.stdout, new RegExp(`corral ${c.name}\\b`), c.name);
-    for (const f of ['--root', '--log', '--log-format', '--debug', '--systemd-cgroup', '--rootless']) t.match(r.stdout, f);
+    // crun's test_help_command looks for "usage:" (runc's help has "USAGE:").
+    t.match(r.stdout, /^NAME:\n   corral - /);
+    t.match(r.stdout, /\nUSAGE:\n   corral \[global options\] command \[command options\] \[arguments\.\.\.\]\n/);
+    for (const c of COMMANDS) t.match(r.stdout, new RegExp(`\n   ${c.name} +${c.desc.slice(0, 10)}`), c.name);
+    t.match(r.stdout, /\n   help, h +Shows a list of commands or help for one command\n/);
+    for (const f of ['--root value', '--log value', '--log-format value', '--debug', '--systemd-cgroup', '--rootless value']) t.match(r.stdout, `\n   ${f} `);
   }
 });
 
@@ -62,11 +66,14 @@ t.test('help for one command', async (t) => {
   const r = run(['help', 'kill']);
   t.equal(r.status, 0);
   t.equal(r.stderr, '');
-  t.match(r.stdout, /^corral kill \[options\] <container-id> \[signal\]/);
-  t.match(r.stdout, /-a, --all/);
+  t.match(r.stdout, /^NAME:\n   corral kill - kill sends/);
+  t.match(r.stdout, /\nUSAGE:\n   corral kill \[command options\] <container-id> \[signal\]\n/);
+  t.match(r.stdout, /\nOPTIONS:\n   --all, -a +send the specified signal/);
   t.notMatch(r.stdout, /--root/, 'not the global flags');
   t.equal(run(['kill', '--help']).stdout, r.stdout, 'kill --help says the same');
-  t.match(run(['delete', '-h']).stdout, /--force/);
+  t.match(run(['delete', '-h']).stdout, /--force, -f/);
+  t.match(run(['help', 'create']).stdout, /--bundle value, -b value +path to the root of the bundle/);
+  failsWith(t, run(['help', 'frobnicate']), "No help topic for 'frobnicate'");
 });
 
 t.test('unknown command', async (t) => {
