@@ -1,6 +1,7 @@
 // Where corral's messages go. Nothing here touches process.stdout/stderr: Node would
 // make the caller's stdio non-blocking, and the container inherits those fds.
 import { openSync, writeSync, closeSync } from 'node:fs';
+import { fsError } from './errors';
 
 export type LogFormat = 'text' | 'json';
 
@@ -8,10 +9,18 @@ let logPath: string | undefined;
 let logFormat: LogFormat = 'text';
 let debugEnabled = false;
 
+/** As runc, a --log file that cannot be opened is an error ("open PATH: reason", exit 1). */
 export function configureLog(path: string | undefined, format: LogFormat, debug: boolean): void {
-  logPath = path;
   logFormat = format;
   debugEnabled = debug;
+  if (path) {
+    try {
+      closeSync(openSync(path, 'a', 0o644));
+    } catch (e) {
+      throw fsError(`open ${path}`, e);
+    }
+  }
+  logPath = path;
 }
 
 function now(): string {

@@ -124,6 +124,11 @@ t.test('--log FILE in text format', async (t) => {
   t.equal(messages(text), 'container does not exist');
 });
 
+t.test('a --log file that cannot be opened: one error line on stderr, exit 1, as runc', async (t) => {
+  failsWith(t, run(['--root', root, '--log', '/nonexistent-dir/corral.log', 'list']), 'open /nonexistent-dir/corral.log: no such file or directory');
+  failsWith(t, run(['--root', root, '--log', tmp, 'state', 'nope']), `open ${tmp}: is a directory`);
+});
+
 t.test('a bad --log-format', async (t) => {
   failsWith(t, run(['--log-format', 'xml', 'state', 'a']), 'invalid log format: xml (one of: text, json)');
 });
