@@ -415,6 +415,28 @@ t.test('kill --all signals every process', async (t) => {
   t.same(leftovers(root, c), []);
 });
 
+t.test('kill --all once the init has died: the processes left in the cgroup are signalled, as runc', async (t) => {
+  // Without a pid namespace the init's death does not take the others with it.
+  const c = id('killall-orphans');
+  const path = `/corral-test-${process.pid}/killall-orphans`;
+  const b = bundle(baseConfig(['sh', '-c', 'sleep 1000 & sleep 1000 & wait']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.namespaces = (cfg.linux.namespaces as { type: string }[]).filter((n: { type: string }) => n.type !== 'pid');
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  const procs = join(CG, 'pids', path, 'cgroup.procs');
+  until(() => read(procs).split('\n').length === 3, 'three processes');
+  process.kill(state(root, c).pid as number, 'SIGKILL');
+  until(() => stopped(c) && read(procs).split('\n').length === 2, 'the init to die');
+  t.equal(corral(root, ['kill', c, 'KILL']).status, 1, 'without --all: the container is not running');
+  const k = corral(root, ['kill', '--all', c, 'KILL']);
+  t.equal(k.status, 0, messages(k.stderr));
+  until(() => read(procs) === '', 'the orphans to die');
+  t.equal(corral(root, ['kill', '--all', c, 'KILL']).status, 0, 'nothing left to signal is not an error either');
+  t.equal(corral(root, ['delete', c]).status, 0);
+  t.same(leftovers(root, c), []);
+});
+
 t.test('delete leaves no cgroup: nested relative paths, sub-cgroups, shared parents', async (t) => {
   const own = (ctrl: string) => readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(ctrl))!.split(':')[2];
   const c = id('nested');
