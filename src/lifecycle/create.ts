@@ -24,6 +24,8 @@ export interface CreateArgs {
   bundle?: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** runc >= 1.2: a unix socket that gets a pidfd of the init. */
+  pidfdSocket?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
@@ -62,6 +64,23 @@ function checkRootfs(config: Config, bundle: string): void {
   if (real !== path) throw new CorralError(`/root/path: invalid rootfs ${path}: it goes through a symlink (to ${real}); give the real path, as runc requires`);
 }
 
+/** --pidfd-socket: a pidfd of the init, as runc sends it (the data is "pidfd"). */
+function sendPidfd(path: string, pid: number): void {
+  let sock: number;
+  try {
+    sock = addon().connectUnix(path, 5000);
+  } catch (e) {
+    throw new CorralError(`--pidfd-socket: ${(e as Error).message}`);
+  }
+  try {
+    addon().sendPidfd(sock, pid, 'pidfd');
+  } catch (e) {
+    throw new CorralError(`--pidfd-socket ${path}: ${(e as Error).message}`);
+  } finally {
+    closeSync(sock);
+  }
+}
+
 export interface Created {
   record: ContainerRecord;
   config: Config;
@@ -75,6 +94,7 @@ export function create(g: Globals, a: CreateArgs): Created {
   // Paths given on the command line are the caller's: resolve them before chdir.
   const pidFile = a.pidFile ? resolve(a.pidFile) : undefined;
   const consoleSocket = a.consoleSocket ? resolve(a.consoleSocket) : undefined;
+  const pidfdSocket = a.pidfdSocket ? resolve(a.pidfdSocket) : undefined;
   const config = loadConfig(bundle);
   checkRootfs(config, bundle);
   const ownTerminal = !!config.process?.terminal && !consoleSocket && !!a.attachTerminal;
@@ -174,6 +194,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     };
     store.write(record);
     if (pidFile) writePidFile(pidFile, pid);
+    if (pidfdSocket) sendPidfd(pidfdSocket, pid);
     helper.send('commit\n');
     const r = helper.wait();
     if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);

@@ -12,6 +12,8 @@ export interface Addon {
   tryWait(pid: number): { status?: number; signal?: number } | null;
   /** Receives one fd sent with SCM_RIGHTS, and the data sent with it. */
   recvFd(sock: number): { fd: number; name: string };
+  /** Sends a pidfd of pid over sock (SCM_RIGHTS), with name as the data. */
+  sendPidfd(sock: number, pid: number, name: string): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   setSubreaper(): void;
   umount(path: string, flags: number): void;
