@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <napi.h>
+#include <seccomp.h>  // only for the version corral-init is built with (features)
 #include <signal.h>
 #include <string.h>
 #include <linux/bpf.h>
@@ -213,6 +214,12 @@ Napi::Value SendPidfd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// seccompVersion(): the libseccomp corral-init links (the same headers, statically).
+Napi::Value SeccompVersion(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), std::to_string(SCMP_VER_MAJOR) + "." + std::to_string(SCMP_VER_MINOR) + "." +
+                                           std::to_string(SCMP_VER_MICRO));
+}
+
 // setWinsize(fd, rows, cols): TIOCSWINSZ on a terminal.
 Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   struct winsize ws = {};
@@ -329,6 +336,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tryWait", Napi::Function::New(env, TryWait));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("sendPidfd", Napi::Function::New(env, SendPidfd));
+  exports.Set("seccompVersion", Napi::Function::New(env, SeccompVersion));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));

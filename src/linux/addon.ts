@@ -15,6 +15,8 @@ export interface Addon {
   /** Sends a pidfd of pid over sock (SCM_RIGHTS), with name as the data. */
   sendPidfd(sock: number, pid: number, name: string): void;
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** The libseccomp version corral-init is built with ("2.5.4"). */
+  seccompVersion(): string;
   setSubreaper(): void;
   umount(path: string, flags: number): void;
   mkfifo(path: string, mode: number): void;

@@ -196,6 +196,11 @@ t.test('features', async (t) => {
   t.equal(f.linux.cgroup.systemd, true, 'the systemd driver (D-Bus)');
   t.equal(f.linux.cgroup.systemdUser, false, 'not for rootless systemd --user');
   t.equal(f.annotations['org.opencontainers.runtime-spec.features'], 'corral');
+  // runc reports its libseccomp, version and checkpoint support; corral the same, under its names.
+  t.match(f.annotations['io.github.seccomp.libseccomp.version'], /^\d+\.\d+\.\d+$/);
+  t.equal(f.annotations['corral.version'], (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  t.equal(f.annotations['corral.checkpoint.enabled'], 'false');
+  t.same(f.potentiallyUnsafeConfigAnnotations, ['org.systemd.property.'], 'what changes corral\'s behaviour (features.md)');
 });
 
 t.test('commands on a container that does not exist', async (t) => {
