@@ -29,7 +29,7 @@ const Tag kTags[] = {
     {"caps", 5},     {"cwd", 1},        {"arg", 1},        {"env", 1},      {"fifo", 1},
     {"preservefds", 1}, {"seccomp", 2},  {"seccomp-arch", 1}, {"seccomp-flags", 1},
     {"seccomp-rule", 4}, {"seccomp-listener", 2}, {"terminal", 1},  {"console-path", 1}, {"console-fd", 1}, {"console-size", 2},
-    {"keyring", 1},   {"personality", 1}, {"ioprio", 1},   {"sched", 7},
+    {"keyring", 1},   {"personality", 1}, {"ioprio", 1},   {"sched", 7},    {"mempolicy", 3},
 };
 
 }  // namespace
@@ -120,7 +120,12 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
     }
     else if (IS("personality")) p->personality = (long)parse_ll(f[0]);
     else if (IS("ioprio")) p->ioprio = (int)parse_ll(f[0]);
-    else if (IS("sched")) {
+    else if (IS("mempolicy")) {
+      p->has_mempolicy = true;
+      p->mempolicy_mode = (int)parse_ll(f[0]);
+      p->mempolicy_flags = (int)parse_ll(f[1]);
+      p->mempolicy_nodes = f[2];
+    } else if (IS("sched")) {
       p->has_sched = true;
       p->sched_policy = (unsigned)parse_ull(f[0]);
       p->sched_nice = (int)parse_ll(f[1]);

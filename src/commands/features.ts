@@ -5,6 +5,7 @@ import { addon } from '../linux/addon';
 import { CAPABILITIES, kernelLastCap } from '../linux/capabilities';
 import { PROPAGATION } from '../linux/mounts';
 import { NAMESPACES } from '../linux/namespaces';
+import { MPOL_FLAGS, MPOL_MODES } from '../linux/plan';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../linux/seccomp';
 
 const MOUNT_OPTIONS = ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud',
@@ -36,6 +37,7 @@ export const main: CommandMain = () => {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
+      memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
     },
     // What runc reports as org.opencontainers.runc.*, under corral's own names.
     annotations: {

@@ -200,6 +200,7 @@ t.test('features', async (t) => {
   t.match(f.annotations['io.github.seccomp.libseccomp.version'], /^\d+\.\d+\.\d+$/);
   t.equal(f.annotations['corral.version'], (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   t.equal(f.annotations['corral.checkpoint.enabled'], 'false');
+  t.ok(f.linux.memoryPolicy.modes.includes('MPOL_BIND') && f.linux.memoryPolicy.flags.includes('MPOL_F_STATIC_NODES'), 'memoryPolicy modes and flags');
   t.same(f.potentiallyUnsafeConfigAnnotations, ['org.systemd.property.'], 'what changes corral\'s behaviour (features.md)');
 });
 
