@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <napi.h>
+#include <seccomp.h>  // only for the version corral-init is built with (features)
 #include <signal.h>
 #include <string.h>
 #include <linux/bpf.h>
@@ -184,6 +185,41 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// sendPidfd(sock, pid, name): a pidfd of pid (pidfd_open) sent over sock with
+// SCM_RIGHTS, name as the data (--pidfd-socket, as runc >= 1.2).
+Napi::Value SendPidfd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  pid_t pid = info[1].As<Napi::Number>().Int32Value();
+  std::string name = info[2].As<Napi::String>();
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) throw ErrnoError(env, "pidfd_open", errno);
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct iovec iov = {(void *)name.data(), name.size()};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  int err = errno;
+  close(pidfd);
+  if (n < 0) throw ErrnoError(env, "sendmsg", err);
+  return env.Undefined();
+}
+
+// seccompVersion(): the libseccomp corral-init links (the same headers, statically).
+Napi::Value SeccompVersion(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), std::to_string(SCMP_VER_MAJOR) + "." + std::to_string(SCMP_VER_MINOR) + "." +
+                                           std::to_string(SCMP_VER_MICRO));
+}
+
 // setWinsize(fd, rows, cols): TIOCSWINSZ on a terminal.
 Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   struct winsize ws = {};
@@ -299,6 +335,8 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tryWait", Napi::Function::New(env, TryWait));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("sendPidfd", Napi::Function::New(env, SendPidfd));
+  exports.Set("seccompVersion", Napi::Function::New(env, SeccompVersion));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));

@@ -250,6 +250,8 @@ static int mode_create(int node) {
 static int mode_exec(int node) {
   Plan *p = load_plan(node);
   g_report_fd = node;
+  // Inherited by the process forked below; written while the host's /proc is ours.
+  if (p->oomscore) write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", p->oomscore, "write");
   join_cgroups(p->cgroups, p->ncgroups);
   join_namespaces(p);
   int sp[2];

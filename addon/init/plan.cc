@@ -166,6 +166,12 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
         break;
       case Rec::personality: p->personality = (long)parse_ll(f[0]); break;
       case Rec::ioprio: p->ioprio = (int)parse_ll(f[0]); break;
+      case Rec::mempolicy:
+        p->has_mempolicy = true;
+        p->mempolicy_mode = (int)parse_ll(f[F_mempolicy::mode]);
+        p->mempolicy_flags = (int)parse_ll(f[F_mempolicy::flags]);
+        p->mempolicy_nodes = f[F_mempolicy::nodes];
+        break;
       case Rec::sched: {
         namespace S = F_sched;
         p->has_sched = true;
@@ -293,6 +299,7 @@ void plan_dump(const Plan *p, int fd) {
   one(Rec::keyring, p->keyring);
   if (p->personality >= 0) { o.rec(Rec::personality); o.n(p->personality).end(); }
   if (p->ioprio >= 0) { o.rec(Rec::ioprio); o.n(p->ioprio).end(); }
+  if (p->has_mempolicy) { o.rec(Rec::mempolicy); o.n(p->mempolicy_mode).n(p->mempolicy_flags).s(p->mempolicy_nodes).end(); }
   if (p->has_sched) {
     o.rec(Rec::sched);
     o.u(p->sched_policy).n(p->sched_nice).u(p->sched_priority).u(p->sched_flags).u(p->sched_runtime).u(p->sched_deadline).u(p->sched_period).end();

@@ -68,6 +68,8 @@ struct Plan {
   int ioprio;                     // -1: leave as is; else the ioprio_set(2) value
   bool has_sched; unsigned sched_policy; int sched_nice; unsigned sched_priority;
   unsigned long long sched_flags, sched_runtime, sched_deadline, sched_period;
+  bool has_mempolicy; int mempolicy_mode, mempolicy_flags;
+  const char *mempolicy_nodes;    // node numbers, comma-separated ("" for none)
   Seccomp seccomp;
 };
 

@@ -113,7 +113,22 @@ void apply_process_attrs(const Plan *p) {
       uint64_t runtime, deadline, period;
     } attr = {48, p->sched_policy, p->sched_flags, p->sched_nice, p->sched_priority,
               p->sched_runtime, p->sched_deadline, p->sched_period};
-    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die_errno("sched_setattr", nullptr, errno);
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die_errno("/process/scheduler: sched_setattr", nullptr, errno);
+  }
+  if (p->has_mempolicy) {  // linux.memoryPolicy: set_mempolicy(2), inherited across exec
+    const unsigned kMaxNodes = 1024;
+    unsigned long mask[kMaxNodes / (8 * sizeof(unsigned long))] = {};
+    bool any = false;
+    for (const char *s = p->mempolicy_nodes; *s;) {
+      unsigned long long n = parse_ull(s);
+      if (n >= kMaxNodes) die_msg("/linux/memoryPolicy/nodes: node number too large:", s);
+      mask[n / (8 * sizeof(unsigned long))] |= 1UL << (n % (8 * sizeof(unsigned long)));
+      any = true;
+      while (*s && *s != ',') s++;
+      if (*s == ',') s++;
+    }
+    if (syscall(SYS_set_mempolicy, p->mempolicy_mode | p->mempolicy_flags, any ? mask : nullptr, any ? kMaxNodes + 1 : 0) < 0)
+      die_errno("/linux/memoryPolicy: set_mempolicy", nullptr, errno);
   }
 }
 

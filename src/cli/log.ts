@@ -1,6 +1,7 @@
 // Where corral's messages go. Nothing here touches process.stdout/stderr: Node would
 // make the caller's stdio non-blocking, and the container inherits those fds.
 import { openSync, writeSync, closeSync } from 'node:fs';
+import { fsError } from './errors';
 
 export type LogFormat = 'text' | 'json';
 
@@ -13,7 +14,15 @@ interface LogConfig {
 // on globalThis, so what corral.js set up holds in the command it loads.
 const config: LogConfig = ((globalThis as { __corralLog?: LogConfig }).__corralLog ??= { format: 'text', debug: false });
 
+/** As runc, a --log file that cannot be opened is an error ("open PATH: reason", exit 1). */
 export function configureLog(path: string | undefined, format: LogFormat, debug: boolean): void {
+  if (path) {
+    try {
+      closeSync(openSync(path, 'a', 0o644));
+    } catch (e) {
+      throw fsError(`open ${path}`, e);
+    }
+  }
   config.path = path;
   config.format = format;
   config.debug = debug;

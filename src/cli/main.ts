@@ -1,5 +1,5 @@
 // corral's entry point. Kept small: it parses with yargs-parser and loads only the
-// bundle of the command it runs (dist/cmd-<name>.js); yargs is loaded for help.
+// bundle of the command it runs (dist/cmd-<name>.js).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import parser from 'yargs-parser';
@@ -102,7 +102,11 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`invalid --rootless value: ${String(g.opts.rootless)} (one of: true, false, auto)`);
   if (g.opts.criu) throw new UsageError('--criu: checkpoint/restore is not supported by corral');
   const [name, ...rest] = g.args;
-  if (g.opts.help || !name || name === 'help') return showHelp(name === 'help' ? rest[0] : undefined);
+  if (name === 'help' || name === 'h') {
+    if (rest[0] && !findCommand(rest[0])) throw new UsageError(`No help topic for '${rest[0]}'`);
+    return showHelp(rest[0]);
+  }
+  if (g.opts.help || !name) return showHelp();
   const spec = findCommand(name);
   if (!spec) throw new UsageError(`No help topic for '${name}'`);
   const c = parse(rest, [...spec.flags, ...GLOBAL_FLAGS.filter((f) => f.name === 'help')], !!spec.haltAtArg);

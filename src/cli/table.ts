@@ -1,6 +1,6 @@
 // runc's command line: global flags and commands, with their flags. The fast path
-// parses with yargs-parser from this table; help and usage errors hand the same
-// table to yargs (src/cli/help.ts), loaded only then.
+// parses with yargs-parser from this table; help (src/commands/help.ts) is made
+// from it too.
 export type FlagType = 'boolean' | 'string' | 'number';
 
 export interface FlagSpec {
@@ -44,11 +44,12 @@ const pidFile: FlagSpec = { name: 'pid-file', type: 'string', desc: 'specify the
 const noPivot: FlagSpec = { name: 'no-pivot', type: 'boolean', desc: 'do not use pivot root to jail process inside rootfs' };
 const noNewKeyring: FlagSpec = { name: 'no-new-keyring', type: 'boolean', desc: 'do not create a new session keyring for the container' };
 const preserveFds: FlagSpec = { name: 'preserve-fds', type: 'number', default: 0, desc: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' };
+const pidfdSocket: FlagSpec = { name: 'pidfd-socket', type: 'string', desc: 'path to an AF_UNIX socket which will receive a file descriptor referencing the init process' };
 const format: FlagSpec = { name: 'format', alias: ['f'], type: 'string', default: 'table', desc: 'select one of: table or json' };
 
 export const COMMANDS: CommandSpec[] = [
   { name: 'create', args: '<container-id>', desc: 'create a container', minArgs: 1, maxArgs: 1,
-    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds] },
+    flags: [bundle, consoleSocket, pidfdSocket, pidFile, noPivot, noNewKeyring, preserveFds] },
   { name: 'start', args: '<container-id>', desc: 'executes the user defined process in a created container', minArgs: 1, maxArgs: 1, flags: [] },
   { name: 'state', args: '<container-id>', desc: 'output the state of a container', minArgs: 1, maxArgs: 1, flags: [] },
   { name: 'kill', args: '<container-id> [signal]', desc: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process', minArgs: 1, maxArgs: 2,
@@ -56,9 +57,11 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'delete', args: '<container-id>', desc: 'delete any resources held by the container often used with detached container', minArgs: 1, maxArgs: 1,
     flags: [{ name: 'force', alias: ['f'], type: 'boolean', desc: 'Forcibly deletes the container if it is still running (uses SIGKILL)' }] },
   { name: 'run', args: '<container-id>', desc: 'create and run a container', minArgs: 1, maxArgs: 1,
-    flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds,
+    flags: [bundle, consoleSocket, pidfdSocket, pidFile, noPivot, noNewKeyring, preserveFds,
       { name: 'detach', alias: ['d'], type: 'boolean', desc: 'detach from the container\'s process' },
-      { name: 'keep', type: 'boolean', desc: 'do not delete the container after it exits' }] },
+      { name: 'keep', type: 'boolean', desc: 'do not delete the container after it exits' },
+      // runc >= 1.2 accepts it and does nothing: corral only becomes a subreaper for run's own wait.
+      { name: 'no-subreaper', type: 'boolean', desc: 'disable the use of the subreaper used to reap reparented processes (no effect, as in runc >= 1.2)' }] },
   { name: 'exec', args: '<container-id> <command> [command options]', desc: 'execute new process inside the container', minArgs: 1, maxArgs: Infinity, haltAtArg: true,
     flags: [consoleSocket, pidFile, preserveFds,
       { name: 'cwd', type: 'string', desc: 'current working directory in the container' },
@@ -90,6 +93,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'memory-reservation', type: 'string', desc: 'Memory reservation or soft_limit (in bytes)' },
       { name: 'memory-swap', type: 'string', desc: 'Total memory usage (memory + swap); set \'-1\' to enable unlimited swap' },
       { name: 'pids-limit', type: 'number', desc: 'Maximum number of pids allowed in the container' },
+      { name: 'cpu-idle', type: 'string', desc: 'set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE' },
       { name: 'l3-cache-schema', type: 'string', desc: 'The string of Intel RDT/CAT L3 cache schema', unsupported: 'Intel RDT is not supported by corral' },
       { name: 'mem-bw-schema', type: 'string', desc: 'The string of Intel RDT/MBA memory bandwidth schema', unsupported: 'Intel RDT is not supported by corral' }] },
   { name: 'pause', args: '<container-id>', desc: 'pause suspends all processes inside the container', minArgs: 1, maxArgs: 1, flags: [] },

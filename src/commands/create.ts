@@ -8,6 +8,7 @@ export function createArgs(o: Record<string, unknown>, id: string): CreateArgs {
     bundle: o.bundle as string | undefined,
     pidFile: o['pid-file'] as string | undefined,
     consoleSocket: o['console-socket'] as string | undefined,
+    pidfdSocket: o['pidfd-socket'] as string | undefined,
     noPivot: !!o['no-pivot'],
     noNewKeyring: !!o['no-new-keyring'],
     preserveFds: o['preserve-fds'] as number,

@@ -1,14 +1,18 @@
 // features: what this build of corral really supports (runtime-spec features.md).
 import type { CommandMain } from '../cli/main';
 import { out } from '../cli/log';
+import { addon } from '../linux/addon';
 import { CAPABILITIES, kernelLastCap } from '../linux/capabilities';
 import { PROPAGATION } from '../linux/mounts';
 import { NAMESPACES } from '../linux/namespaces';
+import { MPOL_FLAGS, MPOL_MODES } from '../linux/plan';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../linux/seccomp';
 
 const MOUNT_OPTIONS = ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud',
   'mand', 'noatime', 'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid',
   'nosymfollow', 'rbind', 'relatime', 'remount', 'ro', 'rw', 'silent', 'strictatime', 'suid', 'sync', 'tmpcopyup', ...Object.keys(PROPAGATION)];
+
+declare const VERSION: string;
 
 export const main: CommandMain = () => {
   const features = {
@@ -33,8 +37,18 @@ export const main: CommandMain = () => {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
+      memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
     },
-    annotations: { 'org.opencontainers.runtime-spec.features': 'corral' },
+    // What runc reports as org.opencontainers.runc.*, under corral's own names.
+    annotations: {
+      'org.opencontainers.runtime-spec.features': 'corral',
+      'io.github.seccomp.libseccomp.version': addon().seccompVersion(),
+      'corral.version': VERSION,
+      'corral.checkpoint.enabled': 'false',
+    },
+    // Annotations that change what corral does (features.md): with --systemd-cgroup,
+    // org.systemd.property.* become properties of the container's unit.
+    potentiallyUnsafeConfigAnnotations: ['org.systemd.property.'],
   };
   out(JSON.stringify(features, null, '    ') + '\n');
   return 0;

@@ -1,25 +1,43 @@
-// Help text, made by yargs from the same table the fast parser uses. Loaded only
-// for --help and usage errors, so yargs costs nothing on the container paths.
-import yargs from 'yargs/yargs';
+// Help text in the layout of runc's (urfave/cli): NAME, USAGE, COMMANDS or OPTIONS,
+// made from the same table the parser uses. Loaded only for help.
 import { COMMANDS, GLOBAL_FLAGS, findCommand, type FlagSpec } from '../cli/table';
 import { writeAll } from '../cli/log';
 
-function options(flags: FlagSpec[]): Record<string, object> {
-  return Object.fromEntries(flags.filter((f) => f.name !== 'help' && f.name !== 'version').map((f) => [f.name, {
-    type: f.type, alias: f.alias, describe: f.desc + (f.unsupported ? ` (${f.unsupported})` : ''), default: f.default,
-  }]));
+/** "--name value, -n value" as urfave/cli writes a flag. */
+function flagName(f: FlagSpec): string {
+  const value = f.type === 'boolean' ? '' : ' value';
+  return [f.name, ...(f.alias ?? [])].map((n) => `${n.length > 1 ? '--' : '-'}${n}${value}`).join(', ');
+}
+
+function flagLines(flags: FlagSpec[]): string[] {
+  const width = Math.max(...flags.map((f) => flagName(f).length));
+  return flags.map((f) => {
+    const def = f.default !== undefined && f.type !== 'boolean' ? ` (default: ${JSON.stringify(f.default)})` : '';
+    return `   ${flagName(f).padEnd(width)}  ${f.desc}${f.unsupported ? ` (${f.unsupported})` : ''}${def}`;
+  });
+}
+
+function text(command?: string): string {
+  const spec = command ? findCommand(command) : undefined;
+  if (spec) {
+    const flags = [...spec.flags, { name: 'help', alias: ['h'], type: 'boolean', desc: 'show help' } as FlagSpec];
+    return [
+      'NAME:', `   corral ${spec.name} - ${spec.desc}`, '',
+      'USAGE:', `   corral ${spec.name} [command options] ${spec.args}`.trimEnd(), '',
+      'OPTIONS:', ...flagLines(flags), '',
+    ].join('\n');
+  }
+  const names = [...COMMANDS.map((c) => [c.name, c.desc]), ['help, h', 'Shows a list of commands or help for one command']];
+  const width = Math.max(...names.map(([n]) => n.length));
+  return [
+    'NAME:', '   corral - Open Container Initiative runtime', '',
+    'corral is an OCI runtime-spec container runtime with the command line of runc.', '',
+    'USAGE:', '   corral [global options] command [command options] [arguments...]', '',
+    'COMMANDS:', ...names.map(([n, d]) => `   ${n.padEnd(width)}  ${d}`), '',
+    'GLOBAL OPTIONS:', ...flagLines(GLOBAL_FLAGS), '',
+  ].join('\n');
 }
 
 export function printHelp(command?: string): void {
-  const spec = command ? findCommand(command) : undefined;
-  let y = yargs([]).scriptName('corral').wrap(Math.min(100, process.stdout.columns ?? 100)).version(false).help(false);
-  if (spec) {
-    y = y.usage(`corral ${spec.name} [options] ${spec.args}\n\n${spec.desc}`).options(options(spec.flags));
-  } else {
-    y = y.usage('corral [global options] <command> [command options] [arguments...]\n\n' +
-      'corral is an OCI runtime-spec container runtime with the command line of runc.')
-      .options(options(GLOBAL_FLAGS));
-    for (const c of COMMANDS) y = y.command(`${c.name}${c.args ? ' ' + c.args : ''}`, c.desc);
-  }
-  y.showHelp((s: string) => writeAll(1, s + '\n'));
+  writeAll(1, text(command));
 }

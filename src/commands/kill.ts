@@ -9,12 +9,13 @@ export const main: CommandMain = (g, o, [id, sig]) => {
   const store = new Store(g.root);
   const rec = store.read(id);
   const signal = parseSignal(sig);
-  const status = statusOf(store, rec);
-  if (status === 'stopped') throw new CorralError('container not running');
+  // As runc: --all signals whatever is left in the cgroup, even once the init is gone.
   if (o.all) {
     signalAll(rec, signal);
     return 0;
   }
+  const status = statusOf(store, rec);
+  if (status === 'stopped') throw new CorralError('container not running');
   try {
     process.kill(rec.pid, signal);
   } catch (e) {

@@ -52,6 +52,7 @@ export function resourcesFromFlags(o: Record<string, unknown>): Resources {
   set('cpu', 'shares', flagValue(o, 'cpu-share', uint));
   set('cpu', 'realtimePeriod', flagValue(o, 'cpu-rt-period', uint));
   set('cpu', 'realtimeRuntime', flagValue(o, 'cpu-rt-runtime', int));
+  set('cpu', 'idle', flagValue(o, 'cpu-idle', int));
   if (o['cpuset-cpus'] !== undefined) set('cpu', 'cpus', String(o['cpuset-cpus']));
   if (o['cpuset-mems'] !== undefined) set('cpu', 'mems', String(o['cpuset-mems']));
   set('memory', 'limit', flagValue(o, 'memory', memory));

@@ -3,13 +3,13 @@
 // Any failure, or the death of this process, leaves nothing behind: corral-init undoes
 // what it was told of when this process dies, and what it may not have been told of
 // yet (cgroups made before the plan is sent) is in creating.json, for `delete`.
-import { chmodSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, basename } from 'node:path';
+import { chmodSync, closeSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { CorralError, corralErrorOf, fsError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
 import { addon } from '../linux/addon';
-import { createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
+import { applyResources, checkRealtimePolicy, createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
 import { systemdDriver } from '../linux/cgroups/systemd-driver';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
@@ -26,6 +26,8 @@ export interface CreateArgs {
   bundle?: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** runc >= 1.2: a unix socket that gets a pidfd of the init. */
+  pidfdSocket?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
@@ -45,6 +47,47 @@ export function writePidFile(path: string, pid: number): void {
   }
 }
 
+/**
+ * As runc: the rootfs must be its own real path, not reached through a symlink
+ * (a relative one is taken from the bundle's real directory, so a bundle given
+ * through a symlink is fine). A rootfs that does not exist is left to the plan.
+ */
+function checkRootfs(config: Config, bundle: string): void {
+  const p = config.root?.path ?? 'rootfs';
+  const path = isAbsolute(p) ? resolve(p) : (() => {
+    try {
+      return join(realpathSync(bundle), p);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!path) return;
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return;
+  }
+  if (real !== path) throw new CorralError(`/root/path: invalid rootfs ${path}: it goes through a symlink (to ${real}); give the real path, as runc requires`);
+}
+
+/** --pidfd-socket: a pidfd of the init, as runc sends it (the data is "pidfd"). */
+function sendPidfd(path: string, pid: number): void {
+  let sock: number;
+  try {
+    sock = addon().connectUnix(path, 5000);
+  } catch (e) {
+    throw new CorralError(`--pidfd-socket: ${(e as Error).message}`);
+  }
+  try {
+    addon().sendPidfd(sock, pid, 'pidfd');
+  } catch (e) {
+    throw new CorralError(`--pidfd-socket ${path}: ${(e as Error).message}`);
+  } finally {
+    closeSync(sock);
+  }
+}
+
 export interface Created {
   record: ContainerRecord;
   config: Config;
@@ -58,7 +101,9 @@ export function create(g: Globals, a: CreateArgs): Created {
   // Paths given on the command line are the caller's: resolve them before chdir.
   const pidFile = a.pidFile ? resolve(a.pidFile) : undefined;
   const consoleSocket = a.consoleSocket ? resolve(a.consoleSocket) : undefined;
+  const pidfdSocket = a.pidfdSocket ? resolve(a.pidfdSocket) : undefined;
   const config = loadConfig(bundle);
+  checkRootfs(config, bundle);
   const ownTerminal = !!config.process?.terminal && !consoleSocket && !!a.attachTerminal;
   if (config.process?.terminal && !consoleSocket && !ownTerminal)
     throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
@@ -103,9 +148,15 @@ export function create(g: Globals, a: CreateArgs): Created {
     const rootfs = rootfsOf(config, bundle);
     const hostMountNs = !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount' && !n.path);
     const intent = (planned: CgroupRecord) => store.writeCreating(a.id, { rootfs, hostMountNs, cgroups: planned });
+    // pids.limit 0 is a real limit (spec 1.3, runc >= 1.4), and no process could be
+    // born into such a cgroup: it is written once the init is in it.
+    const resources = config.linux?.resources;
+    const pidsZero = resources?.pids?.limit === 0;
+    const early = pidsZero ? { ...resources, pids: undefined } : resources;
     cgroups = g.systemdCgroup
-      ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources, config.annotations, helper.pid, undefined, intent)
-      : createCgroups(a.id, config.linux?.cgroupsPath, config.linux?.resources, undefined, intent);
+      ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, early, config.annotations, helper.pid, undefined, intent)
+      : createCgroups(a.id, config.linux?.cgroupsPath, early, undefined, intent);
+    checkRealtimePolicy(cgroups, config.process?.scheduler?.policy);
     const plan = createPlan(config, {
       id: a.id,
       bundle,
@@ -126,6 +177,10 @@ export function create(g: Globals, a: CreateArgs): Created {
     });
     helper.send(plan.encode());
     pid = Number(helper.expect('pid'));
+    if (pidsZero) {
+      applyResources(cgroups, { pids: { limit: 0 } });
+      cgroups.resources = resources;
+    }
     const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);
     for (;;) {
       const line = helper.expect('');
@@ -157,6 +212,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     };
     store.write(record);
     if (pidFile) writePidFile(pidFile, pid);
+    if (pidfdSocket) sendPidfd(pidfdSocket, pid);
     helper.send('commit\n');
     const r = helper.wait();
     if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);

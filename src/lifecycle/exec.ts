@@ -2,7 +2,7 @@
 // cgroups (setns into user and mount namespaces needs a single-threaded process),
 // forks into its pid namespace, applies the process's identity, caps and seccomp,
 // and execs. Without --detach we wait and exit with the process's status.
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CorralError } from '../cli/errors';
 import type { Globals } from '../cli/globals';
@@ -17,6 +17,7 @@ import { configProblems } from '../spec/validate';
 import type { Process } from '../spec/types';
 import { Store, statusOf } from '../state/store';
 import { writePidFile } from './create';
+import { attachConsole } from './console';
 
 export interface ExecArgs {
   id: string;
@@ -122,7 +123,7 @@ function namespacePaths(pid: number, types: string[]): [number, string][] {
   return out;
 }
 
-export function exec(g: Globals, a: ExecArgs): number {
+export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   const store = new Store(g.root);
   const rec = store.read(a.id);
   const status = statusOf(store, rec);
@@ -143,22 +144,30 @@ export function exec(g: Globals, a: ExecArgs): number {
   if (rec.seccomp) addSeccomp(plan, rec.seccomp, '/linux/seccomp', { id: rec.id, bundle: rec.bundle, annotations: rec.annotations, initPid: rec.pid });
   if (proc.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
   addProcess(plan, proc);
-  if (proc.terminal) addTerminal(plan, proc, a.consoleSocket ? resolve(a.consoleSocket) : undefined);
+  // As runc: a terminal without --console-socket is ours when we stay (the pty
+  // master comes back on a socket pair and we copy it to our stdio).
+  if (proc.terminal && !a.consoleSocket && a.detach) throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
+  const consolePair = proc.terminal && !a.consoleSocket ? addon().socketPair() : undefined;
+  if (proc.terminal) addTerminal(plan, proc, consolePair ? Helper.extraFd(passFds, 0) : resolve(a.consoleSocket!));
 
   // Not detached: the process outlives corral-init and is handed to us to wait for.
   if (!a.detach) addon().setSubreaper();
-  const helper = Helper.start('exec', passFds);
+  const helper = Helper.start('exec', passFds, consolePair ? [consolePair[1]] : []);
+  if (consolePair) closeSync(consolePair[1]);
   let pid: number;
+  let master: number | undefined;
   try {
     helper.send(plan.encode());
     pid = Number(helper.expect('pid'));
     helper.expect('ready');
+    if (consolePair) master = addon().recvFd(consolePair[0]).fd;
   } finally {
     helper.wait();
     helper.close();
+    if (consolePair) closeSync(consolePair[0]);
   }
   if (a.pidFile) writePidFile(a.pidFile, pid);
   if (a.detach) return 0;
-  const r = addon().wait(pid, true);
+  const r = master !== undefined ? await attachConsole(master, pid) : addon().wait(pid, true);
   return r.signal ? 128 + r.signal : r.status ?? 0;
 }

@@ -2,7 +2,7 @@
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import { CorralError } from '../cli/errors';
 import { logWarn } from '../cli/log';
-import { runHooks, runHooksWarn } from '../linux/hooks';
+import { runHooks } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
 
@@ -58,21 +58,30 @@ export function start(store: Store, id: string): ContainerRecord {
     // `start` program expects it to succeed and the container to stop. We do the
     // latter, as the required conformance program checks, and say so.
     if (!rec.process) logWarn('config.json has no "process": nothing to run, the container stops');
-    try {
-      runHooks(rec.hooks, 'startContainer', ociState(rec, 'created'), rec.pid, rec.namespaces.map((n) => n.type));
-    } catch (e) {
-      // The spec: a failing startContainer hook stops the container.
-      try {
-        process.kill(rec.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      throw e;
-    }
+    stopOnFailure(rec, () => runHooks(rec.hooks, 'startContainer', ociState(rec, 'created'), rec.pid, rec.namespaces.map((n) => n.type)));
     releaseInit(store.fifo(id), rec);
     unlinkSync(store.fifo(id));
     return rec;
   });
-  runHooksWarn(rec.hooks, 'poststart', ociState(rec, 'running'));
+  stopOnFailure(rec, () => runHooks(rec.hooks, 'poststart', ociState(rec, 'running')));
   return rec;
+}
+
+/**
+ * The spec (runtime.md, lifecycle 7 and 9): a failing startContainer or poststart
+ * hook is an error and stops the container, as runc ≥ 1.2 does; `delete` (or run)
+ * then destroys it. start returns once the init is gone, so the state says stopped.
+ */
+function stopOnFailure(rec: ContainerRecord, fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    try {
+      process.kill(rec.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    for (let i = 0; i < 2000 && isSameProcess(rec.pid, rec.pidStartTime); i++) sleep(1);
+    throw e;
+  }
 }

@@ -12,7 +12,11 @@ export interface Addon {
   tryWait(pid: number): { status?: number; signal?: number } | null;
   /** Receives one fd sent with SCM_RIGHTS, and the data sent with it. */
   recvFd(sock: number): { fd: number; name: string };
+  /** Sends a pidfd of pid over sock (SCM_RIGHTS), with name as the data. */
+  sendPidfd(sock: number, pid: number, name: string): void;
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** The libseccomp version corral-init is built with ("2.5.4"). */
+  seccompVersion(): string;
   setSubreaper(): void;
   umount(path: string, flags: number): void;
   mkfifo(path: string, mode: number): void;

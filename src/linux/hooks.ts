@@ -37,7 +37,9 @@ function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid
   // the whole group (a hook's children would otherwise outlive it), then itself.
   const timeout = hook.timeout ? Math.min(hook.timeout, MAX_TIMEOUT) : 0;
   const argv = ['hook', String(enterPid ?? 0), String(flags), String(timeout), hook.path, ...args];
-  const env: Record<string, string> = {};
+  // As runc (Go's exec.Cmd with a nil Env): a hook without "env" inherits corral's
+  // environment; with one, even empty, it gets exactly that.
+  const env: Record<string, string> = hook.env ? {} : { ...process.env } as Record<string, string>;
   for (const e of hook.env ?? []) {
     const eq = e.indexOf('=');
     if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
@@ -70,7 +72,7 @@ export function runHooks(hooks: Hooks | undefined, name: HookName, state: OciSta
   (hooks?.[name] ?? []).forEach((h, i) => runOne(name, i, h, state, enterPid, nsTypes));
 }
 
-/** poststart and poststop: a failure is a warning, and the remaining hooks still run. */
+/** poststop: a failure is a warning, and the remaining hooks still run. */
 export function runHooksWarn(hooks: Hooks | undefined, name: HookName, state: OciState): void {
   (hooks?.[name] ?? []).forEach((h, i) => {
     try {

@@ -58,6 +58,7 @@ export const RECORDS = {
   keyring: ['name'],
   personality: ['domain'],
   ioprio: ['value'],
+  mempolicy: ['mode', 'flags', 'nodes'], // set_mempolicy(2); nodes as a list ("0-3,5")
   sched: ['policy', 'nice', 'priority', 'flags', 'runtime', 'deadline', 'period'],
 } as const;
 

@@ -157,6 +157,34 @@ const SCHED_FLAGS: Record<string, number> = {
   SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 };
 const PERSONALITIES: Record<string, number> = { LINUX: 0, LINUX32: 0x0008 };
+// <linux/mempolicy.h>
+export const MPOL_MODES: Record<string, number> = {
+  MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5, MPOL_WEIGHTED_INTERLEAVE: 6,
+};
+export const MPOL_FLAGS: Record<string, number> = { MPOL_F_STATIC_NODES: 1 << 15, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_NUMA_BALANCING: 1 << 13 };
+
+/** linux.memoryPolicy: set_mempolicy(2) in the init; "0-3,7" goes as the node list 0,1,2,3,7. */
+function addMemoryPolicy(plan: Plan, m: { mode?: string; nodes?: string; flags?: string[] }): void {
+  const F = '/linux/memoryPolicy';
+  const mode = m.mode === undefined ? undefined : MPOL_MODES[m.mode];
+  if (mode === undefined) throw new CorralError(`${F}/mode: ${m.mode === undefined ? 'is required' : `unknown mode "${m.mode}"`}`);
+  const flags = (m.flags ?? []).reduce((f, name, i) => {
+    if (MPOL_FLAGS[name] === undefined) throw new CorralError(`${F}/flags/${i}: unknown flag "${name}"`);
+    return f | MPOL_FLAGS[name];
+  }, 0);
+  const nodes: number[] = [];
+  for (const part of (m.nodes ?? '').split(',').filter((p) => p.trim() !== '')) {
+    const r = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    const lo = r ? Number(r[1]) : NaN;
+    const hi = r?.[2] !== undefined ? Number(r[2]) : lo;
+    if (!r || hi < lo || hi >= 1024) throw new CorralError(`${F}/nodes: "${m.nodes}" is not a list of node numbers and ranges below 1024 (e.g. "0-3,7")`);
+    for (let n = lo; n <= hi; n++) nodes.push(n);
+  }
+  const noNodes = m.mode === 'MPOL_DEFAULT' || m.mode === 'MPOL_LOCAL';
+  if (noNodes && nodes.length) throw new CorralError(`${F}/nodes: ${m.mode} takes no nodes`);
+  if (!noNodes && m.mode !== 'MPOL_PREFERRED' && !nodes.length) throw new CorralError(`${F}/nodes: ${m.mode} needs at least one node`);
+  plan.add('mempolicy', mode, flags, nodes.join(','));
+}
 
 /** process.terminal: the pty is made in the process, its master sent to the console socket. */
 export function addTerminal(plan: Plan, proc: Process, consoleSocket: string | number | undefined): void {
@@ -290,7 +318,8 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     if (dom === undefined) throw new CorralError(`/linux/personality/domain: unknown domain "${linux.personality.domain}" (LINUX or LINUX32)`);
     plan.add('personality', dom);
   }
-  for (const key of ['intelRdt', 'memoryPolicy', 'netDevices'] as const)
+  if (linux.memoryPolicy) addMemoryPolicy(plan, linux.memoryPolicy);
+  for (const key of ['intelRdt', 'netDevices'] as const)
     if (linux[key] !== undefined) throw new CorralError(`/linux/${key}: is not supported by corral`);
   plan.add('fifo', o.fifo);
   if (linux.seccomp) addSeccomp(plan, linux.seccomp, '/linux/seccomp', { id: o.id, bundle: o.bundle, annotations: config.annotations });

@@ -162,7 +162,7 @@ export interface Linux {
   mountLabel?: string;
   personality?: { domain: string; flags?: string[] };
   intelRdt?: unknown;
-  memoryPolicy?: unknown;
+  memoryPolicy?: { mode?: string; nodes?: string; flags?: string[] };
   netDevices?: unknown;
 }
 

@@ -94,7 +94,12 @@ function semanticProblems(c: Config): string[] {
     if (key.startsWith('net.') && !has('network')) p.push(`/linux/sysctl/${key}: net.* sysctls need a network namespace`);
     if ((key.startsWith('kernel.msg') || key.startsWith('kernel.sem') || key.startsWith('kernel.shm') || key.startsWith('fs.mqueue.')) && !has('ipc'))
       p.push(`/linux/sysctl/${key}: ipc sysctls need an ipc namespace`);
-    if ((key === 'kernel.hostname' || key === 'kernel.domainname') && !has('uts')) p.push(`/linux/sysctl/${key}: needs a uts namespace`);
+    // As runc: the hostname has its own field, always; crun also refuses a domainname
+    // that contradicts /domainname.
+    if (key === 'kernel.hostname') p.push(`/linux/sysctl/${key}: not allowed, as it conflicts with the "hostname" field (set /hostname instead)`);
+    else if (key === 'kernel.domainname' && !has('uts')) p.push(`/linux/sysctl/${key}: needs a uts namespace`);
+    else if (key === 'kernel.domainname' && c.domainname !== undefined && c.domainname !== linux.sysctl![key])
+      p.push(`/linux/sysctl/${key}: ${JSON.stringify(linux.sysctl![key])} conflicts with /domainname ${JSON.stringify(c.domainname)}`);
   }
   return p;
 }

@@ -208,6 +208,33 @@ t.test('a fork loop stops at pids.limit', async (t) => {
   t.same(leftovers(root, c), []);
 });
 
+t.test('pids.limit 0 is a real limit: the process runs, and can fork nothing (spec 1.3, runc >= 1.4)', async (t) => {
+  // crun's test_limit_pid_0: a process that forks nothing runs. Before, corral wrote
+  // pids.max 0 before the init was born into the cgroup, and the clone failed.
+  const c = id('pids0');
+  const path = `/corral-test-${process.pid}/pids0`;
+  const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.resources = { pids: { limit: 0 } };
+  });
+  const r = corral(root, ['run', '-d', '--bundle', b, c]);
+  t.equal(r.status, 0, messages(r.stderr));
+  t.equal(cg('pids', path, 'pids.max'), '0');
+  t.equal(state(root, c).status, 'running');
+  t.same(record(c).cgroups.resources, { pids: { limit: 0 } }, 'the record keeps the limit');
+  t.equal(corral(root, ['delete', '--force', c]).status, 0);
+  t.same(leftovers(root, c), []);
+  // The shell runs, its first fork is refused.
+  const f = id('pids0-fork');
+  const run = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'echo started; (true); echo forked']), (cfg) => {
+    cfg.linux.resources = { pids: { limit: 0 } };
+  }), f]);
+  t.equal(run.stdout, 'started\n');
+  t.match(run.stderr, /can't fork/);
+  t.not(run.status, 0);
+  t.same(leftovers(root, f), []);
+});
+
 t.test('pause and resume', async (t) => {
   const c = id('pause');
   const path = `/corral-test-${process.pid}/pause`;
@@ -334,6 +361,45 @@ t.test('ps: table (with ps arguments) and json', async (t) => {
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
 });
 
+t.test('real-time: a budget under the default /corral parent; SCHED_FIFO and SCHED_RR need one', async (t) => {
+  // Hosts with real-time group scheduling on v1 (CONFIG_RT_GROUP_SCHED) have cpu.rt_runtime_us.
+  if (!existsSync(join(CG, 'cpu/cpu.rt_runtime_us'))) {
+    t.skip('this host has no cpu.rt_runtime_us (no real-time group scheduling on v1)', () => {});
+    return;
+  }
+  const sched = (c: string, config: Record<string, unknown>, resources?: Record<string, unknown>) => corral(root, ['run', '--bundle', bundle(
+    baseConfig(['sh', '-c', 'grep -E "^policy" /proc/self/sched; cat /proc/self/cgroup']), (cfg) => {
+      cfg.process.scheduler = config;
+      if (resources) cfg.linux.resources = resources;
+    }), c]);
+  // crun's test_cgroup_cpu_realtime: 1% of a 100 ms period, in /corral/ID (the /corral
+  // parent another container may have made already, without a budget).
+  const rt = id('rt');
+  const r = sched(rt, { policy: 'SCHED_OTHER' }, { cpu: { realtimeRuntime: 1000, realtimePeriod: 100000 } });
+  t.equal(r.status, 0, messages(r.stderr));
+  t.match(r.stdout, new RegExp(`cpu[^\\n]*:/corral/${rt}`), 'in the default cgroup');
+  t.ok(Number(read(join(CG, 'cpu/corral/cpu.rt_runtime_us'))) >= 10000, '/corral got at least the 1% share of its 1 s period');
+  t.same(leftovers(root, rt), []);
+  for (const policy of ['SCHED_FIFO', 'SCHED_RR']) {
+    const no = id(`rt-none-${policy}`);
+    const refused = sched(no, { policy, priority: 10 });
+    t.equal(refused.status, 1, `${policy} without a budget is refused`);
+    t.match(messages(refused.stderr), new RegExp(`/process/scheduler/policy: ${policy} needs a real-time budget.*cpu.rt_runtime_us is 0.*/linux/resources/cpu/realtimeRuntime`));
+    t.same(leftovers(root, no), []);
+    const ok = id(`rt-${policy}`);
+    // crun's test_scheduler_flags: with SCHED_FLAG_RESET_ON_FORK (the shell's children get SCHED_OTHER).
+    const ran = sched(ok, { policy, priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] }, { cpu: { realtimeRuntime: 10000 } });
+    t.equal(ran.status, 0, messages(ran.stderr));
+    t.match(ran.stdout, /^policy\s+:\s+0$/m, `${policy}: reset on fork for the children`);
+    const shell = sched(id(`rt-shell-${policy}`), { policy, priority: 10 }, { cpu: { realtimeRuntime: 10000 } });
+    t.equal(shell.status, 0, messages(shell.stderr));
+    t.match(shell.stdout, new RegExp(`^policy\\s+:\\s+${policy === 'SCHED_FIFO' ? 1 : 2}$`, 'm'), `${policy}: the process (and its children) run with it`);
+  }
+  const bad = sched(id('rt-bad'), { policy: 'SCHED_FIFO', priority: 1000 }, { cpu: { realtimeRuntime: 10000 } });
+  t.equal(bad.status, 1);
+  t.match(messages(bad.stderr), /\/process\/scheduler: sched_setattr: invalid argument/, 'the kernel\'s refusal names the field');
+});
+
 t.test('kill --all signals every process', async (t) => {
   const c = id('killall');
   const path = `/corral-test-${process.pid}/killall`;
@@ -345,6 +411,28 @@ t.test('kill --all signals every process', async (t) => {
   t.equal(corral(root, ['kill', '--all', c, 'TERM']).status, 0);
   until(() => stopped(c), 'every process to exit');
   t.equal(read(join(CG, 'pids', path, 'cgroup.procs')), '', 'none left in the cgroup');
+  t.equal(corral(root, ['delete', c]).status, 0);
+  t.same(leftovers(root, c), []);
+});
+
+t.test('kill --all once the init has died: the processes left in the cgroup are signalled, as runc', async (t) => {
+  // Without a pid namespace the init's death does not take the others with it.
+  const c = id('killall-orphans');
+  const path = `/corral-test-${process.pid}/killall-orphans`;
+  const b = bundle(baseConfig(['sh', '-c', 'sleep 1000 & sleep 1000 & wait']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+    cfg.linux.namespaces = (cfg.linux.namespaces as { type: string }[]).filter((n: { type: string }) => n.type !== 'pid');
+  });
+  t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
+  const procs = join(CG, 'pids', path, 'cgroup.procs');
+  until(() => read(procs).split('\n').length === 3, 'three processes');
+  process.kill(state(root, c).pid as number, 'SIGKILL');
+  until(() => stopped(c) && read(procs).split('\n').length === 2, 'the init to die');
+  t.equal(corral(root, ['kill', c, 'KILL']).status, 1, 'without --all: the container is not running');
+  const k = corral(root, ['kill', '--all', c, 'KILL']);
+  t.equal(k.status, 0, messages(k.stderr));
+  until(() => read(procs) === '', 'the orphans to die');
+  t.equal(corral(root, ['kill', '--all', c, 'KILL']).status, 0, 'nothing left to signal is not an error either');
   t.equal(corral(root, ['delete', c]).status, 0);
   t.same(leftovers(root, c), []);
 });

@@ -60,6 +60,18 @@ t.test('exec --process takes a process.json', async (t) => {
   t.match(messages(bad.stderr), /\/user\/uid: must be integer \(got "root"\)/);
 });
 
+t.test('exec applies oomScoreAdj: from --process, and the container\'s without it (as runc)', async (t) => {
+  const { c } = running('oomscore', (cfg) => { cfg.process.oomScoreAdj = 300; });
+  const file = join(scratch('proc-'), 'process.json');
+  writeFileSync(file, JSON.stringify({ args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', user: { uid: 0, gid: 0 }, oomScoreAdj: 500 }));
+  const r = corral(root, ['exec', '--process', file, c]);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, '500\n');
+  t.equal(corral(root, ['exec', c, 'cat', '/proc/self/oom_score_adj']).stdout, '300\n', 'the container\'s process value');
+  writeFileSync(file, JSON.stringify({ args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', user: { uid: 0, gid: 0 } }));
+  t.equal(corral(root, ['exec', '--process', file, c]).stdout, readFileSync('/proc/self/oom_score_adj', 'utf8'), 'none given: the caller\'s');
+});
+
 t.test('exec gets the container\'s seccomp profile and capabilities', async (t) => {
   const { c } = running('confined', (cfg) => {
     (cfg.linux as Record<string, unknown>).seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };

@@ -164,7 +164,7 @@ t.test('createContainer sees the container\'s mounts under the rootfs', async (t
   t.same(leftovers(root, c), []);
 });
 
-t.test('a hook without args gets its path as argv[0] and an empty env', async (t) => {
+t.test('a hook without args gets its path as argv[0]; without env, the runtime\'s environment (as runc)', async (t) => {
   const log = tempDir('hooklog');
   const script = join(log, 'noargs.sh');
   writeFileSync(script, `#!/bin/sh\ncat > /dev/null\necho "$0 $#" > ${log}/noargs\ntr "\\0" "\\n" < /proc/self/environ > ${log}/noargs.env\n`);
@@ -174,10 +174,15 @@ t.test('a hook without args gets its path as argv[0] and an empty env', async (t
     createRuntime: [{ path: script }],
     // args[0] need not be the path: it is what the hook sees as argv[0].
     poststart: [{ path: '/bin/sh', args: ['custom-argv0', '-c', `cat > /dev/null; tr "\\0" " " < /proc/$$/cmdline > ${log}/argv0`] }],
-  }, 'true'), c]);
+    // "env": [] is an empty environment, not an absent one.
+    poststop: [{ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/null; tr "\\0" "\\n" < /proc/self/environ > ${log}/empty.env`], env: [] }],
+  }, 'true'), c], { env: { ...process.env, CORRAL_HOOK_MARK: 'from the runtime' } });
   t.equal(r.status, 0, messages(r.stderr));
   t.equal(readFileSync(join(log, 'noargs'), 'utf8'), `${script} 0\n`);
-  t.same(shellEnv(join(log, 'noargs.env')), [], 'nothing of the runtime\'s environment');
+  const env = shellEnv(join(log, 'noargs.env'));
+  t.ok(env.includes('CORRAL_HOOK_MARK=from the runtime'), 'the runtime\'s environment is inherited');
+  t.ok(env.includes(`PATH=${process.env.PATH}`), 'its PATH too (crun\'s test_hook_env_inherit)');
+  t.same(shellEnv(join(log, 'empty.env')), [], '"env": [] gives an empty environment');
   t.match(readFileSync(join(log, 'argv0'), 'utf8'), /^custom-argv0 -c /, 'argv[0] is args[0], not the path');
 });
 
@@ -212,15 +217,19 @@ t.test('a hook that times out is killed and fails the operation', async (t) => {
   t.notOk(existsSync(join(log, 'started')), 'the process did not run');
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
   t.same(leftovers(root, c), []);
-  // In poststart: only a warning.
+  // In poststart: an error, as any poststart failure.
   const p = id('timeout-poststart');
-  const ps = corral(root, ['run', '--bundle', hookBundle(log, { poststart: [{ path: '/bin/sleep', args: ['sleep', marker], timeout: 1 }] }, 'true'), p]);
-  t.equal(ps.status, 0, 'poststart timing out: run still exits 0');
+  const ps = corral(root, ['run', '--bundle', hookBundle(log, { poststart: [{ path: '/bin/sleep', args: ['sleep', marker], timeout: 1 }] }), p]);
+  t.equal(ps.status, 1, 'poststart timing out: run fails');
   t.match(messages(ps.stderr), /poststart hook.*timed out/);
   t.same(processesWith(marker), []);
+  t.same(leftovers(root, p), [], 'run deleted the container');
 });
 
-t.test('a failing poststart or poststop hook is a warning; the others still run', async (t) => {
+t.test('a failing poststart hook fails start and stops the container; a failing poststop hook is a warning', async (t) => {
+  // runtime.md, lifecycle 9: "If any poststart hook fails, the runtime MUST generate an
+  // error, stop the container" (runc >= 1.2: start fails and the init is killed;
+  // crun's test_fail_poststart: run fails).
   const log = tempDir('hooklog');
   const fail = (k: string): Hook => ({ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/null; echo ${k} failed >&2; exit 3`], env: HOOK_ENV });
   const c = id('warn');
@@ -228,22 +237,27 @@ t.test('a failing poststart or poststop hook is a warning; the others still run'
     poststart: [fail('poststart'), recorder(log, 'poststart.1')],
     poststop: [fail('poststop'), recorder(log, 'poststop.1')],
   }), c]).status, 0);
+  const pid = state(root, c).pid as number;
   const st = corral(root, ['start', c]);
-  t.equal(st.status, 0, 'start exits 0');
-  t.match(messages(st.stderr), /poststart hook .*failed: exit status 3, output: poststart failed/, 'a warning names the hook');
-  t.match(st.stderr, /level=warn/);
-  t.equal(state(root, c).status, 'running', 'the container runs');
-  t.ok(names(log).includes('poststart.1'), 'the next poststart hook ran');
-  const del = corral(root, ['delete', '--force', c]);
+  t.equal(st.status, 1, 'start fails');
+  t.match(messages(st.stderr), /poststart hook .*failed: exit status 3, output: poststart failed/, 'the error names the hook');
+  t.equal(state(root, c).status, 'stopped', 'the container is stopped');
+  t.notOk(alive(pid), 'its init is gone');
+  t.notOk(names(log).includes('poststart.1'), 'the next poststart hook did not run');
+  const del = corral(root, ['delete', c]);
   t.equal(del.status, 0, 'delete exits 0');
   t.match(messages(del.stderr), /poststop hook .*failed: exit status 3, output: poststop failed/);
+  t.match(del.stderr, /level=warn/);
   t.ok(names(log).includes('poststop.1'), 'the next poststop hook ran');
   t.same(leftovers(root, c), []);
-  // and through run
+  // and through run: it fails and deletes the container, poststop hooks included.
   const r = id('warnrun');
-  const rr = corral(root, ['run', '--bundle', hookBundle(log, { poststart: [fail('poststart')], poststop: [fail('poststop')] }, 'exit 5'), r]);
-  t.equal(rr.status, 5, 'run exits with the process status');
+  const rr = corral(root, ['run', '--bundle', hookBundle(log, { poststart: [fail('poststart')], poststop: [recorder(log, 'poststop-run')] }), r]);
+  t.equal(rr.status, 1, 'run fails');
+  t.match(messages(rr.stderr), /poststart hook .*failed: exit status 3/);
+  t.ok(names(log).includes('poststop-run'), 'poststop ran');
   t.same(leftovers(root, r), []);
+  t.same(processesWith(join(root, r)), []);
 });
 
 t.test('a failing createRuntime, createContainer or startContainer hook fails the operation and leaves nothing', async (t) => {

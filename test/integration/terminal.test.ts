@@ -60,11 +60,9 @@ t.test('a terminal needs a console socket', async (t) => {
   t.notOk(existsSync(join(root, c)), 'nothing left');
 });
 
-t.test('run of a terminal container without --console-socket attaches our terminal', async (t) => {
-  const c = id('own');
-  const b = bundle(baseConfig(['sh', '-c', 'tty; read x; echo got:$x; exit 3']), (cfg) => { cfg.process.terminal = true; });
-  // corral needs a terminal of its own: give it one with python's pty module.
-  const script = `
+// corral needs a terminal of its own: python's pty module gives it one, types a line and
+// prints what came out.
+const OWN_TTY = `
 import os, pty, sys, time
 pid, fd = pty.fork()
 if pid == 0:
@@ -84,10 +82,34 @@ _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors='replace'))
 sys.exit(os.waitstatus_to_exitcode(st))
 `;
-  const r = require('node:child_process').spawnSync('python3', ['-c', script, join(ROOT, 'bin/corral'), '--root', root, 'run', '--bundle', b, c], { encoding: 'utf8', timeout: 30_000 });
+const onOwnTty = (args: string[]) => require('node:child_process').spawnSync('python3', ['-c', OWN_TTY, join(ROOT, 'bin/corral'), '--root', root, ...args], { encoding: 'utf8', timeout: 30_000 }) as { status: number; stdout: string };
+
+t.test('run of a terminal container without --console-socket attaches our terminal', async (t) => {
+  const c = id('own');
+  const b = bundle(baseConfig(['sh', '-c', 'tty; read x; echo got:$x; exit 3']), (cfg) => { cfg.process.terminal = true; });
+  const r = onOwnTty(['run', '--bundle', b, c]);
   t.equal(r.status, 3, 'the container\'s status');
   const out = (r.stdout as string).replace(/\r/g, '');
   t.match(out, /^\/dev\/pts\/\d+\n/, 'its stdio is a pty');
   t.match(out, /got:typed-line\n/, 'what we typed reached it');
   t.notOk(existsSync(join(root, c)), 'deleted after it exited');
+});
+
+t.test('exec -t without --console-socket attaches our terminal, as runc: a session leader with the pty as its controlling terminal', async (t) => {
+  const c = id('exec-own');
+  t.equal(corral(root, ['run', '--detach', '--bundle', bundle(baseConfig(['sleep', '30'])), c]).status, 0);
+  // pid, pgrp, session, tty and the terminal's foreground group (/proc/PID/stat 1, 5-8).
+  const r = onOwnTty(['exec', '-t', c, 'sh', '-c', 'tty; cut -d" " -f1,5,6,7,8 /proc/$$/stat; read x; echo got:$x; exit 3']);
+  t.equal(r.status, 3, 'the process\'s status');
+  const out = r.stdout.replace(/\r/g, '');
+  t.match(out, /^\/dev\/pts\/\d+\n/, 'its stdio is a pty');
+  const [pid, pgrp, sid, ttyNr, tpgid] = out.split('\n')[1].split(' ').map(Number);
+  t.equal(pgrp, pid, 'its own process group');
+  t.equal(sid, pid, 'a session leader');
+  t.not(ttyNr, 0, 'with a controlling terminal');
+  t.equal(tpgid, pid, 'in the foreground');
+  t.match(out, /got:typed-line\n/, 'what we typed reached it');
+  const d = corral(root, ['exec', '-t', '-d', c, 'true']);
+  t.equal(d.status, 1);
+  t.match(messages(d.stderr), /cannot allocate tty if runc will detach without setting console socket/);
 });

@@ -115,13 +115,22 @@ t.test('v1 cpu and cpuset', async (t) => {
   t.throws(() => applyV1(only, ['cpu'], { cpu: { idle: 1 } }), /\/linux\/resources\/cpu\/idle: cannot set .*cpu\.idle to "1": not supported by this host/);
 });
 
-t.test('v1 real-time budget goes to the parents corral made', async (t) => {
-  const root = tree({ ...V1_CPU, 'a/cpu.rt_runtime_us': '0', 'a/b/cpu.rt_runtime_us': '0' });
+t.test('v1 real-time budget: the parents below the root that lack room are given it', async (t) => {
+  // a already exists (another container's /corral) and holds a sibling with 1%.
+  const root = tree({ ...V1_CPU, 'a/cpu.rt_runtime_us': '0', 'a/cpu.rt_period_us': '1000000',
+    'a/other/cpu.rt_runtime_us': '10000', 'a/other/cpu.rt_period_us': '1000000', 'a/b/cpu.rt_runtime_us': '0', 'a/b/cpu.rt_period_us': '1000000' });
   const d = join(root, 'a/b');
-  applyV1(d, ['cpu'], { cpu: { realtimeRuntime: 30000 } }, { created: [d, join(root, 'a')] });
-  t.equal(read(root, 'a/cpu.rt_runtime_us'), '30000');
-  t.equal(read(root, 'a/b/cpu.rt_runtime_us'), '30000');
-  t.equal(read(root, 'cpu.rt_runtime_us'), '0', 'a parent corral did not make is left alone');
+  // 1000 us of 100000 is 1%: a needs 2% of its 1 s period for both children.
+  applyV1(d, ['cpu'], { cpu: { realtimeRuntime: 1000, realtimePeriod: 100000 } });
+  t.equal(read(root, 'a/cpu.rt_runtime_us'), '20000', 'the parent holds both children\'s shares');
+  t.equal(read(root, 'a/b/cpu.rt_runtime_us'), '1000');
+  t.equal(read(root, 'a/b/cpu.rt_period_us'), '100000');
+  t.equal(read(root, 'cpu.rt_runtime_us'), '0', 'the hierarchy\'s root is left alone');
+  // A parent with room enough is not touched.
+  const roomy = tree({ ...V1_CPU, 'a/cpu.rt_runtime_us': '500000', 'a/b/cpu.rt_runtime_us': '0' });
+  applyV1(join(roomy, 'a/b'), ['cpu'], { cpu: { realtimeRuntime: 30000 } });
+  t.equal(read(roomy, 'a/cpu.rt_runtime_us'), '500000');
+  t.equal(read(roomy, 'a/b/cpu.rt_runtime_us'), '30000');
 });
 
 t.test('v1 pids: -1 is max, 0 is a limit', async (t) => {

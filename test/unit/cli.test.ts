@@ -48,13 +48,17 @@ t.test('--version', async (t) => {
   }
 });
 
-t.test('--help lists the commands and global flags', async (t) => {
-  for (const args of [['--help'], ['-h'], ['help'], []]) {
+t.test('--help lists the commands and global flags, as runc lays them out', async (t) => {
+  for (const args of [['--help'], ['-h'], ['help'], ['h'], []]) {
     const r = run(args);
     t.equal(r.status, 0, args.join(' '));
     t.equal(r.stderr, '');
-    for (const c of COMMANDS) t.match(r.stdout, new RegExp(`corral ${c.name}\\b`), c.name);
-    for (const f of ['--root', '--log', '--log-format', '--debug', '--systemd-cgroup', '--rootless']) t.match(r.stdout, f);
+    // crun's test_help_command looks for "usage:" (runc's help has "USAGE:").
+    t.match(r.stdout, /^NAME:\n   corral - /);
+    t.match(r.stdout, /\nUSAGE:\n   corral \[global options\] command \[command options\] \[arguments\.\.\.\]\n/);
+    for (const c of COMMANDS) t.match(r.stdout, new RegExp(`\n   ${c.name} +${c.desc.slice(0, 10)}`), c.name);
+    t.match(r.stdout, /\n   help, h +Shows a list of commands or help for one command\n/);
+    for (const f of ['--root value', '--log value', '--log-format value', '--debug', '--systemd-cgroup', '--rootless value']) t.match(r.stdout, `\n   ${f} `);
   }
 });
 
@@ -62,11 +66,14 @@ t.test('help for one command', async (t) => {
   const r = run(['help', 'kill']);
   t.equal(r.status, 0);
   t.equal(r.stderr, '');
-  t.match(r.stdout, /^corral kill \[options\] <container-id> \[signal\]/);
-  t.match(r.stdout, /-a, --all/);
+  t.match(r.stdout, /^NAME:\n   corral kill - kill sends/);
+  t.match(r.stdout, /\nUSAGE:\n   corral kill \[command options\] <container-id> \[signal\]\n/);
+  t.match(r.stdout, /\nOPTIONS:\n   --all, -a +send the specified signal/);
   t.notMatch(r.stdout, /--root/, 'not the global flags');
   t.equal(run(['kill', '--help']).stdout, r.stdout, 'kill --help says the same');
-  t.match(run(['delete', '-h']).stdout, /--force/);
+  t.match(run(['delete', '-h']).stdout, /--force, -f/);
+  t.match(run(['help', 'create']).stdout, /--bundle value, -b value +path to the root of the bundle/);
+  failsWith(t, run(['help', 'frobnicate']), "No help topic for 'frobnicate'");
 });
 
 t.test('unknown command', async (t) => {
@@ -115,6 +122,11 @@ t.test('--log FILE in text format', async (t) => {
   const text = readFileSync(log, 'utf8');
   t.match(text.trimEnd(), LOG_LINE);
   t.equal(messages(text), 'container does not exist');
+});
+
+t.test('a --log file that cannot be opened: one error line on stderr, exit 1, as runc', async (t) => {
+  failsWith(t, run(['--root', root, '--log', '/nonexistent-dir/corral.log', 'list']), 'open /nonexistent-dir/corral.log: no such file or directory');
+  failsWith(t, run(['--root', root, '--log', tmp, 'state', 'nope']), `open ${tmp}: is a directory`);
 });
 
 t.test('a bad --log-format', async (t) => {
@@ -184,6 +196,12 @@ t.test('features', async (t) => {
   t.equal(f.linux.cgroup.systemd, true, 'the systemd driver (D-Bus)');
   t.equal(f.linux.cgroup.systemdUser, false, 'not for rootless systemd --user');
   t.equal(f.annotations['org.opencontainers.runtime-spec.features'], 'corral');
+  // runc reports its libseccomp, version and checkpoint support; corral the same, under its names.
+  t.match(f.annotations['io.github.seccomp.libseccomp.version'], /^\d+\.\d+\.\d+$/);
+  t.equal(f.annotations['corral.version'], (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  t.equal(f.annotations['corral.checkpoint.enabled'], 'false');
+  t.ok(f.linux.memoryPolicy.modes.includes('MPOL_BIND') && f.linux.memoryPolicy.flags.includes('MPOL_F_STATIC_NODES'), 'memoryPolicy modes and flags');
+  t.same(f.potentiallyUnsafeConfigAnnotations, ['org.systemd.property.'], 'what changes corral\'s behaviour (features.md)');
 });
 
 t.test('commands on a container that does not exist', async (t) => {

@@ -535,6 +535,7 @@ t.test('corral-init parses every record as Node meant it (check-plan)', async (t
     c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
     c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0 }];
     c.linux.personality = { domain: 'LINUX32' };
+    c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] };
     c.linux.seccomp = {
       defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38, architectures: ['SCMP_ARCH_X86_64'], flags: ['SECCOMP_FILTER_FLAG_LOG'],
       listenerPath: '/run/agent.sock', listenerMetadata: 'meta',

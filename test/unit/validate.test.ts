@@ -130,6 +130,22 @@ t.test('semantic: sysctls need their namespaces', async (t) => {
   ]);
 });
 
+t.test('semantic: uts sysctls (crun\'s test_uts_sysctl, runc\'s validator)', async (t) => {
+  for (const uts of [true, false]) {
+    t.same(problems((c) => { if (!uts) { withoutNs(c, 'uts'); delete c.hostname; } c.linux.sysctl = { 'kernel.hostname': 'foo' }; }), [
+      '/linux/sysctl/kernel.hostname: not allowed, as it conflicts with the "hostname" field (set /hostname instead)',
+    ], `kernel.hostname is always refused (${uts ? 'with' : 'without'} a uts namespace)`);
+  }
+  t.same(problems((c) => { withoutNs(c, 'uts'); delete c.hostname; c.linux.sysctl = { 'kernel.domainname': 'foo' }; }), [
+    '/linux/sysctl/kernel.domainname: needs a uts namespace',
+  ]);
+  t.same(problems((c) => { c.linux.sysctl = { 'kernel.domainname': 'foo' }; }), [], 'kernel.domainname in a uts namespace');
+  t.same(problems((c) => { c.domainname = 'foo'; c.linux.sysctl = { 'kernel.domainname': 'foo' }; }), [], 'the same as /domainname');
+  t.same(problems((c) => { c.domainname = 'foomachine'; c.linux.sysctl = { 'kernel.domainname': 'foo' }; }), [
+    '/linux/sysctl/kernel.domainname: "foo" conflicts with /domainname "foomachine"',
+  ]);
+});
+
 t.test('semantic: an rlimit type listed twice', async (t) => {
   t.same(problems((c) => {
     c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }, { type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }];

@@ -12,7 +12,7 @@ import { blockIO, defined, isSet, R, THROTTLES, type ApplyOptions } from './type
 import { applyV1 } from './v1';
 import { applyV2, keyController } from './v2';
 import { applyDevicesV2 } from './devices-v2';
-import { whyFailed } from './write';
+import { readNum, whyFailed } from './write';
 import { logWarn } from '../../cli/log';
 import { systemdDriver } from './systemd-driver';
 
@@ -127,6 +127,19 @@ export function createSystemdCgroups(id: string, cgroupsPath: string | undefined
   return rec;
 }
 
+/**
+ * v1 with real-time group scheduling: a cgroup without a real-time budget refuses
+ * SCHED_FIFO and SCHED_RR (sched_setattr: EPERM). Said before the init runs, with
+ * the way out (runc >= 1.2 fails there with only the errno).
+ */
+export function checkRealtimePolicy(rec: CgroupRecord, policy: string | undefined, layout = hostLayout()): void {
+  if (policy !== 'SCHED_FIFO' && policy !== 'SCHED_RR') return;
+  const dir = rec.paths[layout.hierarchies.findIndex((h) => h.version === 1 && h.controllers.includes('cpu'))];
+  if (dir && readNum(dir, 'cpu.rt_runtime_us') === 0)
+    throw new CorralError(`/process/scheduler/policy: ${policy} needs a real-time budget, and the container's cgroup has none `
+      + `(${dir}/cpu.rt_runtime_us is 0 on this cgroup v1 host): set /linux/resources/cpu/realtimeRuntime`);
+}
+
 /** cgroup.procs of this process's own cgroups, for the helper to return to. */
 export function homeProcsFiles(): string[] {
   return hostLayout().hierarchies.map((h) => join(dirOf(h, h.own), 'cgroup.procs'));
@@ -142,7 +155,7 @@ export function updateResources(rec: CgroupRecord, patch: Resources, merged: Res
   if (rec.systemd) {
     systemdDriver().updateScope(rec.systemd, merged, hostLayout().mode === 'v2');
   }
-  applyResources(rec, patch, { update: true, created: rec.created });
+  applyResources(rec, patch, { update: true });
 }
 
 interface Need {
@@ -252,17 +265,16 @@ function v2Needs(layout: Layout, h: Hierarchy, r: Resources): { controller: stri
 
 export function applyResourcesTo(layout: Layout, rec: CgroupRecord, r: Resources, o: ApplyOptions): void {
   checkHost(layout, r);
-  const opts: ApplyOptions = { ...o, created: o.created ?? rec.created };
   const v1Controllers = layout.hierarchies.filter((h) => h.version === 1).flatMap((h) => h.controllers);
   layout.hierarchies.forEach((h, i) => {
     const dir = rec.paths[i];
     if (!dir) return;
     if (h.version === 1) {
-      applyV1(dir, h.controllers, r, opts);
+      applyV1(dir, h.controllers, r, o);
       return;
     }
     for (const n of v2Needs(layout, h, r)) enableControllers(h, dir, [n.controller], n.field);
-    applyV2(dir, h.controllers, r, { ...opts, v1Controllers });
+    applyV2(dir, h.controllers, r, { ...o, v1Controllers });
     // Device rules: v1 has a controller for them; v2 only an eBPF program.
     if (!v1Controllers.includes('devices') && !o.update) applyDevicesV2(dir, r);
   });

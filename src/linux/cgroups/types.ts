@@ -41,8 +41,6 @@ export const R = '/linux/resources';
 export interface ApplyOptions {
   /** An update of a live container (`corral update`), not its creation. */
   update?: boolean;
-  /** Directories corral made for the container (parents may be given a real-time budget). */
-  created?: string[];
   /** Where a value the kernel accepts but ignores is reported. */
   warn?: (msg: string) => void;
 }

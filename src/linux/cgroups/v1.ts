@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CorralError } from '../../cli/errors';
-import { logWarn } from '../../cli/log';
+import { logDebug, logWarn } from '../../cli/log';
 import type { Resources } from '../../spec/types';
 import { effectiveRules, ruleText } from './devices';
 import { blockIO, defined, isSet, R, THROTTLES, type ApplyOptions } from './types';
@@ -94,12 +94,36 @@ function limitHint(dir: string, limit: number): string {
   return usage !== undefined && limit > 0 && usage > limit ? ` (the current usage is ${usage})` : '';
 }
 
-/** rt_runtime_us of a child cannot exceed its parent's: give the parents corral made the same budget. */
-function rtBudget(dir: string, runtime: number, o: ApplyOptions): void {
-  const made = (o.created ?? []).filter((d) => dir.startsWith(d + '/')).sort((a, b) => a.length - b.length);
-  for (const d of made) {
-    if ((readNum(d, 'cpu.rt_runtime_us') ?? 0) < runtime) writeCg(d, 'cpu.rt_runtime_us', runtime, `${R}/cpu/realtimeRuntime`,
-      ` (the parent ${dirname(d)} must have a real-time budget of at least ${runtime})`);
+/** A cgroup's real-time share (rt_runtime_us / rt_period_us); -1 (the root's "unlimited") is 1. */
+function rtRatio(d: string): number {
+  const runtime = readNum(d, 'cpu.rt_runtime_us') ?? 0;
+  return runtime < 0 ? 1 : runtime / (readNum(d, 'cpu.rt_period_us') ?? 1_000_000);
+}
+
+/**
+ * On v1 the real-time shares of a cgroup's children may not add up to more than its
+ * own, and new cgroups get none: with the container under /corral (runc puts it
+ * directly under the root, which has a budget), every ancestor below the root that
+ * lacks the room is given it, from the top down, counting what its other children
+ * already hold.
+ */
+function rtBudget(dir: string, runtime: number, period: number): void {
+  const chain: { d: string; need: number }[] = [];
+  let need = runtime / period;
+  for (let child = dir, d = dirname(dir); hasFile(d, 'cpu.rt_runtime_us'); child = d, d = dirname(d)) {
+    let others = 0;
+    for (const e of readdirSync(d, { withFileTypes: true }))
+      if (e.isDirectory() && `${d}/${e.name}` !== child) others += Math.max(0, rtRatio(`${d}/${e.name}`));
+    need += others;
+    // The hierarchy's root is the host's to set (sched_rt_runtime_us).
+    if (rtRatio(d) >= need || !hasFile(dirname(d), 'cpu.rt_runtime_us')) break;
+    chain.unshift({ d, need });
+  }
+  for (const { d, need: n } of chain) {
+    const value = Math.ceil(n * (readNum(d, 'cpu.rt_period_us') ?? 1_000_000));
+    logDebug(`cgroup: giving ${d} a real-time budget of ${value} us for its child`);
+    writeCg(d, 'cpu.rt_runtime_us', value, `${R}/cpu/realtimeRuntime`,
+      ` (the parent ${dirname(d)} must have a real-time budget for it)`);
   }
 }
 
@@ -118,7 +142,7 @@ export function cpuV1(dir: string, r: Resources, o: ApplyOptions): void {
     const setPeriod = () => isSet(c.realtimePeriod) && writeCg(dir, 'cpu.rt_period_us', c.realtimePeriod, `${F}/realtimePeriod`);
     const setRuntime = () => {
       if (!isSet(c.realtimeRuntime)) return;
-      if (c.realtimeRuntime > 0) rtBudget(dir, c.realtimeRuntime, o);
+      if (c.realtimeRuntime > 0) rtBudget(dir, c.realtimeRuntime, isSet(c.realtimePeriod) ? c.realtimePeriod : readNum(dir, 'cpu.rt_period_us') ?? 1_000_000);
       writeCg(dir, 'cpu.rt_runtime_us', c.realtimeRuntime, `${F}/realtimeRuntime`,
         ' (it must not exceed the period, nor the budget of the parent cgroup)');
     };
