@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "../init/util.h"  // send_fd, shared with corral-init
+
 extern char **environ;
 
 namespace {
@@ -194,23 +196,10 @@ Napi::Value SendPidfd(const Napi::CallbackInfo &info) {
   std::string name = info[2].As<Napi::String>();
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) throw ErrnoError(env, "pidfd_open", errno);
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct iovec iov = {(void *)name.data(), name.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  bool sent = send_fd(sock, pidfd, name.data(), name.size());
   int err = errno;
   close(pidfd);
-  if (n < 0) throw ErrnoError(env, "sendmsg", err);
+  if (!sent) throw ErrnoError(env, "sendmsg", err);
   return env.Undefined();
 }
 
