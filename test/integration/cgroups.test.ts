@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostLayout } from '../../src/linux/cgroups/layout';
-import { blkioWeightFile, blockDevice, cgroupFile, hasCommand, hasSwap, hierarchyOf, hugePageSizes, requires } from '../lib/host';
+import { blkioWeightFile, blockDevice, cgroupFile, hasCommand, hasSwap, hierarchyOf, hugePageSizes, pageBytes, requires } from '../lib/host';
 import { CORRAL, ROOT, baseConfig, bundle, cleanup, corral, eventsOf, leftovers, messages, scratch, sleep, state, stateRoot } from '../lib/corral';
 
 const root = stateRoot();
@@ -45,7 +45,6 @@ const SIZES = hugePageSizes();
 const HUGETLB = hierarchyOf('hugetlb');
 /** hugetlb's limit file for a page size, where this host keeps the controller (v1, or the unified side). */
 const hugeFile = (size: string) => `hugetlb.${size}.${HUGETLB?.version === 1 ? 'limit_in_bytes' : 'max'}`;
-const sizeBytes = (s: string) => parseInt(s, 10) * 1024 ** ('KMGT'.indexOf(s[s.length - 2]) + 1);
 const DEV = blockDevice();
 
 type Res = Record<string, any>;
@@ -99,7 +98,7 @@ t.test('every v1 field lands in its file, hugetlb where the host keeps it; the r
     memory: { limit: 50593792, reservation: 40000000, kernel: 50593792, swappiness: 10, disableOOMKiller: true },
     cpu: { shares: 512, cpus: '0', mems: '0' },
     pids: { limit: 77 },
-    ...(size && HUGETLB ? { hugepageLimits: [{ pageSize: size, limit: 2 * sizeBytes(size) }] } : {}),
+    ...(size && HUGETLB ? { hugepageLimits: [{ pageSize: size, limit: 2 * pageBytes(size) }] } : {}),
   };
   const present = OPTIONAL.filter((o) => o.has);
   for (const o of present) resources = merge(resources, o.resources);
@@ -136,7 +135,7 @@ t.test('every v1 field lands in its file, hugetlb where the host keeps it; the r
   if (!size || !HUGETLB) {
     t.skip(`hugetlb: ${requires([!!size, 'huge pages (/sys/kernel/mm/hugepages)'], [!!HUGETLB, 'the hugetlb cgroup controller'])}`, () => {});
   } else {
-    t.equal(cgf('hugetlb', path, hugeFile(size)), String(2 * sizeBytes(size)), `hugetlb ${size} on the ${HUGETLB.version === 1 ? 'v1' : 'cgroup2'} side, as this host keeps it`);
+    t.equal(cgf('hugetlb', path, hugeFile(size)), String(2 * pageBytes(size)), `hugetlb ${size} on the ${HUGETLB.version === 1 ? 'v1' : 'cgroup2'} side, as this host keeps it`);
     if (HUGETLB.version === 2) t.match(read(join(HUGETLB.mount, 'cgroup.subtree_control')), /\bhugetlb\b/, 'enabled down from the root');
   }
   const pid = state(root, c).pid as number;
@@ -183,7 +182,7 @@ t.test('unified keys the cgroup2 side owns are written there', { skip: HYBRID },
   // A hugetlb key when hugetlb is on the unified side: the largest size this host has.
   const size = HUGETLB?.version === 2 ? SIZES[SIZES.length - 1] : undefined;
   if (!size) t.comment(`no hugetlb key: ${HUGETLB ? 'hugetlb is on a v1 hierarchy here' : 'no hugetlb controller here'}`);
-  const keys: Record<string, string> = { 'cgroup.max.descendants': '5', ...(size ? { [`hugetlb.${size}.max`]: String(sizeBytes(size)) } : {}) };
+  const keys: Record<string, string> = { 'cgroup.max.descendants': '5', ...(size ? { [`hugetlb.${size}.max`]: String(pageBytes(size)) } : {}) };
   const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
     cfg.linux.cgroupsPath = path;
     cfg.linux.resources = { unified: keys };
@@ -224,7 +223,7 @@ t.test('a process over its memory limit is OOM-killed and events reports it', { 
 t.test('events --stats: one line; bad intervals and stopped containers are refused', { skip: HYBRID }, async (t) => {
   const c = id('stats');
   const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
-    cfg.linux.resources = { pids: { limit: 50 }, ...(SIZES.length && HUGETLB ? { hugepageLimits: [{ pageSize: SIZES[0], limit: sizeBytes(SIZES[0]) }] } : {}) };
+    cfg.linux.resources = { pids: { limit: 50 }, ...(SIZES.length && HUGETLB ? { hugepageLimits: [{ pageSize: SIZES[0], limit: pageBytes(SIZES[0]) }] } : {}) };
   });
   t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
   const r = corral(root, ['events', '--stats', c]);

@@ -64,6 +64,11 @@ export function hugePageSizes(sysfs = '/sys/kernel/mm/hugepages'): string[] {
     .map((m) => Number(m[1])).sort((a, b) => a - b).map(hugePageSizeName);
 }
 
+/** The bytes of a huge page size name ("2MB" → 2097152). */
+export function pageBytes(size: string): number {
+  return parseInt(size, 10) * 1024 ** ('KMGTP'.indexOf(size[size.length - 2]) + 1);
+}
+
 /** The file blockIO.weight lands in on cgroup v1: blkio.weight (CFQ, before 5.0), blkio.bfq.weight (BFQ), or none. */
 export function blkioWeightFile(has: (file: string) => boolean = (f) => cgroupFile('blkio', f)): string | undefined {
   return ['blkio.weight', 'blkio.bfq.weight'].find(has);
