@@ -5,6 +5,7 @@
 // lists which facts the suite depends on.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { hugePageSizeName } from '../../src/linux/cgroups/convert';
 import { hostLayout, type Hierarchy, type Layout } from '../../src/linux/cgroups/layout';
@@ -98,6 +99,12 @@ export function blockDevice(sysBlock = '/sys/block'): string | undefined {
 export function lsmEnabled(lsm: 'apparmor' | 'selinux', sys = '/sys'): boolean {
   if (lsm === 'apparmor') return readOr(join(sys, 'module/apparmor/parameters/enabled')) === 'Y';
   return existsSync(join(sys, 'fs/selinux/enforce'));
+}
+
+/** Whether the running kernel is at least version ("5.19"), for features no file shows. */
+export function kernelAtLeast(version: string, running = release()): boolean {
+  const [a, b] = [version, running].map((v) => v.split(/[.-]/).slice(0, 2).map(Number));
+  return a[0] !== b[0] ? b[0] > a[0] : b[1] >= a[1];
 }
 
 export function hasCommand(name: string): boolean {

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Layout } from '../../src/linux/cgroups/layout';
-import { blkioWeightFile, blockDevice, hasSwap, hierarchyOf, hugePageSizes, lsmEnabled, pageBytes, requires } from '../lib/host';
+import { blkioWeightFile, blockDevice, hasSwap, hierarchyOf, hugePageSizes, kernelAtLeast, lsmEnabled, pageBytes, requires } from '../lib/host';
 
 const tree = (files: Record<string, string>, dirs: string[] = []) => {
   const root = mkdtempSync(join(tmpdir(), 'corral-host-'));
@@ -53,6 +53,14 @@ t.test('where a controller lives: its own v1 hierarchy first, else the unified s
   t.equal(hierarchyOf('rdma', hybrid), undefined);
   const systemdHybrid: Layout = { mode: 'hybrid', hierarchies: [h(2, '/cg/unified', []), h(1, '/cg/hugetlb', ['hugetlb'])] };
   t.equal(hierarchyOf('hugetlb', systemdHybrid)?.version, 1, 'systemd\'s hybrid: hugetlb on v1');
+});
+
+t.test('kernel versions', async (t) => {
+  t.equal(kernelAtLeast('5.19', '6.18.44-fc-v1272'), true);
+  t.equal(kernelAtLeast('5.19', '6.1.0-57-amd64'), true);
+  t.equal(kernelAtLeast('5.19', '5.19.0'), true);
+  t.equal(kernelAtLeast('5.19', '5.15.0-91-generic'), false);
+  t.equal(kernelAtLeast('6.1', '5.19.0'), false);
 });
 
 t.test('requires: the first missing fact as the reason to skip', async (t) => {
