@@ -93,12 +93,12 @@ const merge = (a: Res, b: Res): Res => Object.fromEntries([...new Set([...Object
 t.test('every v1 field lands in its file, hugetlb where the host keeps it; the record keeps them', { skip: HYBRID }, async (t) => {
   const c = id('values');
   const path = `/corral-test-${process.pid}/values`;
-  const size = SIZES[0];
   let resources: Res = {
     memory: { limit: 50593792, reservation: 40000000, kernel: 50593792, swappiness: 10, disableOOMKiller: true },
     cpu: { shares: 512, cpus: '0', mems: '0' },
     pids: { limit: 77 },
-    ...(size && HUGETLB ? { hugepageLimits: [{ pageSize: size, limit: 2 * pageBytes(size) }] } : {}),
+    // Every huge page size the host has (2MB only, or 2MB and 1GB, ...).
+    ...(SIZES.length && HUGETLB ? { hugepageLimits: SIZES.map((size) => ({ pageSize: size, limit: 2 * pageBytes(size) })) } : {}),
   };
   const present = OPTIONAL.filter((o) => o.has);
   for (const o of present) resources = merge(resources, o.resources);
@@ -132,10 +132,11 @@ t.test('every v1 field lands in its file, hugetlb where the host keeps it; the r
   }
   if (present.some((o) => o.lands.some(([, f]) => f === 'cpu.rt_runtime_us')))
     t.equal(cgf('cpu', `/corral-test-${process.pid}`, 'cpu.rt_runtime_us'), '10000', 'the parent corral made got the real-time budget');
-  if (!size || !HUGETLB) {
-    t.skip(`hugetlb: ${requires([!!size, 'huge pages (/sys/kernel/mm/hugepages)'], [!!HUGETLB, 'the hugetlb cgroup controller'])}`, () => {});
+  if (!SIZES.length || !HUGETLB) {
+    t.skip(`hugetlb: ${requires([!!SIZES.length, 'huge pages (/sys/kernel/mm/hugepages)'], [!!HUGETLB, 'the hugetlb cgroup controller'])}`, () => {});
   } else {
-    t.equal(cgf('hugetlb', path, hugeFile(size)), String(2 * pageBytes(size)), `hugetlb ${size} on the ${HUGETLB.version === 1 ? 'v1' : 'cgroup2'} side, as this host keeps it`);
+    for (const size of SIZES)
+      t.equal(cgf('hugetlb', path, hugeFile(size)), String(2 * pageBytes(size)), `hugetlb ${size} on the ${HUGETLB.version === 1 ? 'v1' : 'cgroup2'} side, as this host keeps it`);
     if (HUGETLB.version === 2) t.match(read(join(HUGETLB.mount, 'cgroup.subtree_control')), /\bhugetlb\b/, 'enabled down from the root');
   }
   const pid = state(root, c).pid as number;
@@ -169,8 +170,8 @@ t.test('what this host cannot honour fails, naming the field and the file, and l
       cfg.linux.resources = resources;
     });
     const r = corral(root, ['create', '--bundle', b, c]);
-    t.equal(r.status, 1, JSON.stringify(resources));
-    t.match(messages(r.stderr), re);
+    t.equal(r.status, 1, `refused: ${JSON.stringify(resources)}`);
+    t.match(messages(r.stderr), re, 'naming the field and the file, and why');
     t.same(leftovers(root, c), []);
     t.equal(existsSync(join(at('memory'), `corral-test-${process.pid}`)), false, 'no cgroup left');
   });

@@ -12,7 +12,8 @@
 # VM_ACCEL (auto|kvm|tcg), VM_KEEP=1 keeps the run dir (console.log) for debugging,
 # VM_CGROUP=hybrid boots systemd's hybrid layout (v1 controllers, cgroup2 at
 # /sys/fs/cgroup/unified) instead of cgroup v2 alone (a host with 1GB huge pages and
-# BFQ after `modprobe bfq`, for the other branch of test/lib/host.ts's probes).
+# BFQ after `modprobe bfq`, for the other branch of test/lib/host.ts's probes),
+# VM_APPEND adds to the kernel command line (e.g. swapaccount=0).
 set -eu
 CACHE=${VM_CACHE:-/var/tmp/corral-vm}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -110,7 +111,7 @@ set +e
 timeout "${VM_TIMEOUT:-3600}" qemu-system-x86_64 -M pc -accel "$accel" -cpu "$cpu" \
   -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2048}" -nodefaults -no-user-config -display none -no-reboot \
   -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.img" \
-  -append "console=ttyS0 quiet panic=-1 $cgroups systemd.unit=corral-vm.target systemd.show_status=0" \
+  -append "console=ttyS0 quiet panic=-1 $cgroups systemd.unit=corral-vm.target systemd.show_status=0 ${VM_APPEND:-}" \
   -serial file:"$D/console.log" \
   -chardev file,id=out,path="$D/out" -serial chardev:out \
   -chardev file,id=err,path="$D/err" -serial chardev:err \
