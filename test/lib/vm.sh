@@ -13,7 +13,7 @@
 # VM_CGROUP=hybrid boots systemd's hybrid layout (v1 controllers, cgroup2 at
 # /sys/fs/cgroup/unified) instead of cgroup v2 alone (a host with 1GB huge pages and
 # BFQ after `modprobe bfq`, for the other branch of test/lib/host.ts's probes),
-# VM_APPEND adds to the kernel command line (e.g. swapaccount=0).
+# VM_APPEND adds to the kernel command line.
 set -eu
 CACHE=${VM_CACHE:-/var/tmp/corral-vm}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
