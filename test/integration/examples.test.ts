@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, cleanup, corral, leftovers, messages, scratch, state, stateRoot } from '../lib/corral';
-import { canAddLink, cgroupFile as hostHas, requires } from '../lib/host';
+import { canAddLink, cgroupFile as hostHas, hierarchyOf, requires } from '../lib/host';
 
 const root = stateRoot();
 const ids: string[] = [];
@@ -14,7 +14,9 @@ const dir = (name: string) => join(ROOT, 'bundles/examples', name);
 const prepare = (name: string, ...args: string[]) => execFileSync(join(dir(name), 'prepare.sh'), args, { stdio: 'pipe' });
 const cgroupFile = (c: string, hierarchy: string, file: string) => {
   const rec = JSON.parse(readFileSync(join(root, c, 'state.json'), 'utf8'));
-  const p = (rec.cgroups.paths as string[]).find((x) => x.includes(`/${hierarchy}/`))!;
+  // The hierarchy's mount, wherever this host has it (cpu may be joined with cpuacct).
+  const mount = hierarchyOf(hierarchy)!.mount;
+  const p = (rec.cgroups.paths as string[]).find((x) => x.startsWith(`${mount}/`))!;
   return readFileSync(join(p, file), 'utf8').trim();
 };
 t.teardown(() => {
