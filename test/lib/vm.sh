@@ -9,7 +9,11 @@
 #
 # Kernel (Debian's linux-image-amd64) and a busybox initramfs are built on first
 # use under $VM_CACHE. Env: VM_MEM (MiB, 2048), VM_CPUS (2), VM_TIMEOUT (s, 3600),
-# VM_ACCEL (auto|kvm|tcg), VM_KEEP=1 keeps the run dir (console.log) for debugging.
+# VM_ACCEL (auto|kvm|tcg), VM_KEEP=1 keeps the run dir (console.log) for debugging,
+# VM_CGROUP=hybrid boots systemd's hybrid layout (v1 controllers, cgroup2 at
+# /sys/fs/cgroup/unified) instead of cgroup v2 alone (a host with 1GB huge pages and
+# BFQ after `modprobe bfq`, for the other branch of test/lib/host.ts's probes),
+# VM_APPEND adds to the kernel command line.
 set -eu
 CACHE=${VM_CACHE:-/var/tmp/corral-vm}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -93,6 +97,11 @@ EOF
 mkfifo "$D/out" "$D/err" && exec 3<>"$D/out" 4<>"$D/err"
 cat "$D/out" 3>&- 4>&- & o=$!
 cat "$D/err" 3>&- 4>&- >&2 & e=$!
+case ${VM_CGROUP:-v2} in
+  v2) cgroups='systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all' ;;
+  hybrid) cgroups='systemd.unified_cgroup_hierarchy=0' ;;
+  *) echo "vm: VM_CGROUP must be v2 or hybrid" >&2; exit 2 ;;
+esac
 accel=${VM_ACCEL:-auto}
 # KVM here is PVM (kvm_pvm), which only runs PVM guest kernels: use TCG then.
 [ "$accel" = auto ] && { [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ] && accel=kvm || accel=tcg; }
@@ -102,7 +111,7 @@ set +e
 timeout "${VM_TIMEOUT:-3600}" qemu-system-x86_64 -M pc -accel "$accel" -cpu "$cpu" \
   -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2048}" -nodefaults -no-user-config -display none -no-reboot \
   -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.img" \
-  -append "console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all systemd.unit=corral-vm.target systemd.show_status=0" \
+  -append "console=ttyS0 quiet panic=-1 $cgroups systemd.unit=corral-vm.target systemd.show_status=0 ${VM_APPEND:-}" \
   -serial file:"$D/console.log" \
   -chardev file,id=out,path="$D/out" -serial chardev:out \
   -chardev file,id=err,path="$D/err" -serial chardev:err \
