@@ -7,7 +7,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX_ROOTFS, ROOT, baseConfig, bundle, corral, leftovers, messages, mountsWith, sleep, state, testFile } from '../lib/corral';
+import { BUSYBOX_ROOTFS, ROOT, baseConfig, bundle, cgroupsNamed, corral, leftovers, messages, mountsWith, sleep, state, testFile } from '../lib/corral';
 
 const mounted: string[] = [];
 const { root, id, tempDir } = testFile(t, () => {
@@ -159,4 +159,29 @@ t.test('the rootless runc spec is taken as runc takes it (run as root here)', as
   const ours = corral(root, ['run', '--bundle', bundle(c), id('rootless-spec')]);
   t.equal(ours.status, 0, messages(ours.stderr));
   t.equal(ours.stdout.trim(), '0', 'root in its user namespace');
+});
+
+t.test('a FIFO and a unix socket as bind-mount sources (crun\'s suite binds both)', async (t) => {
+  const dir = tempDir('special');
+  t.equal(spawnSync('mkfifo', [join(dir, 'fifo')]).status, 0);
+  t.equal(spawnSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(join(dir, 'sock'))})`]).status, 0);
+  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'ls -l /f /s']), (cfg) => {
+    (cfg.mounts as Json[]).push({ destination: '/f', type: 'bind', source: join(dir, 'fifo'), options: ['bind'] },
+      { destination: '/s', type: 'bind', source: join(dir, 'sock'), options: ['bind'] });
+  }), id('special')]);
+  t.equal(r.status, 0, messages(r.stderr));
+  t.match(r.stdout, /^p.* \/f$/m, 'the FIFO is there as a FIFO');
+  t.match(r.stdout, /^s.* \/s$/m, 'the socket as a socket');
+});
+
+t.test('a cgroupsPath 40 levels deep (no fixed table in the plan)', async (t) => {
+  const c = id('deepcg');
+  const path = `/corral-deep-${process.pid}/` + Array.from({ length: 39 }, (_, i) => `l${i}`).join('/');
+  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['cat', '/proc/self/cgroup']), (cfg) => {
+    cfg.linux.cgroupsPath = path;
+  }), c]);
+  t.equal(r.status, 0, messages(r.stderr));
+  t.match(r.stdout, new RegExp(`:${path.replace(/\//g, '\\/')}$`, 'm'), 'the process is in it');
+  t.same(leftovers(root, c), []);
+  t.same(cgroupsNamed(`corral-deep-${process.pid}`), [], 'and every level corral made is gone');
 });
