@@ -1,5 +1,6 @@
 // Generates build/gen/plan_records.h from src/linux/plan-records.ts, the one definition
-// of the plan's records: corral-init parses with the enum and field counts it holds.
+// of the plan's records and of the conversation's messages: corral-init parses with the
+// enum and field counts it holds, and speaks with its message names.
 import { buildSync } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -13,7 +14,7 @@ const { outputFiles } = buildSync({
 });
 const mod = { exports: {} };
 new Function('module', 'exports', 'require', outputFiles[0].text)(mod, mod.exports, createRequire(import.meta.url));
-const { RECORDS } = mod.exports;
+const { RECORDS, MESSAGES } = mod.exports;
 
 const ident = (s) => s.replace(/[^A-Za-z0-9]/g, '_');
 const tags = Object.keys(RECORDS);
@@ -39,6 +40,8 @@ const lines = [
 for (const t of tags) {
   lines.push(`namespace F_${ident(t)} { enum : int { ${RECORDS[t].map((f, i) => `${ident(f)} = ${i}`).join(', ')} }; }`);
 }
+// The conversation's message names (see MESSAGES in plan-records.ts).
+lines.push('', ...Object.entries(MESSAGES).map(([k, v]) => `constexpr const char *kMsg${k[0].toUpperCase()}${k.slice(1)} = "${v}";`));
 const text = lines.join('\n') + '\n';
 mkdirSync(dirname(out), { recursive: true });
 if (!existsSync(out) || readFileSync(out, 'utf8') !== text) writeFileSync(out, text);

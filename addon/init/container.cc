@@ -21,6 +21,7 @@
 #endif
 
 #include "fs.h"
+#include "plan_records.h"
 #include "process.h"
 #include "terminal.h"
 #include "util.h"
@@ -239,7 +240,7 @@ static void exit_on_signal(int sig) { _exit(128 + sig); }
 
 void container_main(const Plan *p, int sock) {
   g_report_fd = sock;
-  sync_expect(sock, "go");  // the parent has written our id maps
+  sync_expect(sock, kMsgGo);  // the parent has written our id maps
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
   // The fifo is reopened for writing through our /proc/self/fd at start time, when
   // its path is not reachable by name any more. It was opened by our parent as the
@@ -294,8 +295,8 @@ void container_main(const Plan *p, int sock) {
     close(c);
   }
   if (p->hooks) {  // createRuntime/createContainer hooks run now, before the root changes
-    say(sock, "hooks");
-    sync_expect(sock, "continue");
+    say(sock, kMsgHooks);
+    sync_expect(sock, kMsgContinue);
   }
   enter_root(p, rootfd);
   close(rootfd);
@@ -318,8 +319,8 @@ void container_main(const Plan *p, int sock) {
   }
   if (p->terminal) setup_terminal(p, true);
 
-  say(sock, "ready");
-  sync_expect(sock, "commit");
+  say(sock, kMsgReady);
+  sync_expect(sock, kMsgCommit);
   if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
   close(sock);
   g_report_fd = -1;  // from here on errors go to the container's stderr

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "plan_records.h"
 #include "process.h"
 #include "seal.h"
 #include "terminal.h"
@@ -121,7 +122,7 @@ static int next_line(const Plan *p, pid_t child, int node, int sock, char *line,
   for (;;) {
     if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; abandon(p, child); }
     if (fds[1].revents) {  // Node speaks only when asked; anything else means it is gone
-      if (!read_line(node, line, cap) || streq(line, "abort")) abandon(p, child);
+      if (!read_line(node, line, cap) || streq(line, kMsgAbort)) abandon(p, child);
       return 1;
     }
     if (fds[0].revents) {
@@ -137,7 +138,8 @@ static int next_line(const Plan *p, pid_t child, int node, int sock, char *line,
   if (line[0]) write_all(node, line, cstrlen(line)), write_all(node, "\n", 1);
   else {
     Buf b; buf_reset(&b);
-    buf_str(&b, "error container init exited during setup (");
+    buf_str(&b, kMsgError);
+    buf_str(&b, " container init exited during setup (");
     if (WIFSIGNALED(status)) { buf_str(&b, "signal "); buf_num(&b, WTERMSIG(status)); }
     else { buf_str(&b, "status "); buf_num(&b, WEXITSTATUS(status)); }
     buf_str(&b, ")\n");
@@ -224,19 +226,19 @@ static int mode_create(int node) {
     buf_reset(&path); buf_num(&path, child); buf_str(&path, "/oom_score_adj");
     write_file_at(procfd, buf_cstr(&path), p->oomscore, "write");
   }
-  say(sock, "go");
-  say(node, "pid", child);
+  say(sock, kMsgGo);
+  say(node, kMsgPid, child);
   char line[4096];
   for (;;) {
     if (next_line(p, child, node, sock, line, sizeof(line)) == 1) die_msg("sync: Node spoke out of turn:", line);
-    if (streq(line, "hooks")) {
-      say(node, "hooks");
+    if (streq(line, kMsgHooks)) {
+      say(node, kMsgHooks);
       if (next_line(p, child, node, sock, line, sizeof(line)) == 0) child_failed(node, child, line);
-      say(sock, line);  // "continue"
-    } else if (streq(line, "ready")) {
-      say(node, "ready");
+      say(sock, line);  // continue
+    } else if (streq(line, kMsgReady)) {
+      say(node, kMsgReady);
       if (next_line(p, child, node, sock, line, sizeof(line)) == 0) child_failed(node, child, line);
-      say(sock, line);  // "commit"
+      say(sock, line);  // commit
       // The child closes its end once it stopped depending on us.
       char c;
       while (read(sock, &c, 1) > 0) {}
@@ -272,10 +274,10 @@ static int mode_exec(int node) {
     exec_process(p, path);  // success closes sp[1] (CLOEXEC)
   }
   close(sp[1]);
-  say(node, "pid", child);
+  say(node, kMsgPid, child);
   char line[4096];
   if (read_line(sp[0], line, sizeof(line))) child_failed(node, child, line);
-  say(node, "ready");
+  say(node, kMsgReady);
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include "plan_records.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -101,7 +103,8 @@ static void report(Buf *b) {
   if (g_report_fd >= 0) {
     Buf line;
     buf_reset(&line);
-    buf_str(&line, "error ");
+    buf_str(&line, kMsgError);
+    buf_char(&line, ' ');
     buf_str(&line, buf_cstr(b));
     line.len = line.len < sizeof(line.data) - 2 ? line.len : sizeof(line.data) - 2;
     line.data[line.len++] = '\n';

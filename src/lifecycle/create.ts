@@ -15,6 +15,7 @@ import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
 import { logWarn } from '../cli/log';
 import { createPlan, rootfsOf } from '../linux/plan';
+import { MESSAGES } from '../linux/plan-records';
 import { readStat } from '../linux/procfs';
 import { OCI_VERSION, Store, type ContainerRecord } from '../state/store';
 import type { CgroupRecord } from '../state/store';
@@ -176,7 +177,7 @@ export function create(g: Globals, a: CreateArgs): Created {
       },
     });
     helper.send(plan.encode());
-    pid = Number(helper.expect('pid'));
+    pid = Number(helper.expect(MESSAGES.pid));
     if (pidsZero) {
       applyResources(cgroups, { pids: { limit: 0 } });
       cgroups.resources = resources;
@@ -184,15 +185,15 @@ export function create(g: Globals, a: CreateArgs): Created {
     const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);
     for (;;) {
       const line = helper.expect('');
-      if (line === 'ready') break;
-      if (line !== 'hooks') throw new CorralError(`helper: unexpected "${line}"`);
+      if (line === MESSAGES.ready) break;
+      if (line !== MESSAGES.hooks) throw new CorralError(`helper: unexpected "${line}"`);
       hooksRan = true;
       // runtime-tools' hooks_stdin wants "created" for prestart (crun agrees); the
       // newer hooks get the spec's "creating".
       runHooks(config.hooks, 'prestart', state('created'));
       runHooks(config.hooks, 'createRuntime', state('creating'));
       runHooks(config.hooks, 'createContainer', state('creating'), pid, nsTypes);
-      helper.send('continue\n');
+      helper.say(MESSAGES.continue);
     }
     const record: ContainerRecord = {
       id: a.id,
@@ -213,7 +214,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     store.write(record);
     if (pidFile) writePidFile(pidFile, pid);
     if (pidfdSocket) sendPidfd(pidfdSocket, pid);
-    helper.send('commit\n');
+    helper.say(MESSAGES.commit);
     const r = helper.wait();
     if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);
     helper.close();
@@ -228,7 +229,7 @@ export function create(g: Globals, a: CreateArgs): Created {
   } catch (e) {
     if (helper) {
       try {
-        helper.send('abort\n');
+        helper.say(MESSAGES.abort);
       } catch {
         // already gone
       }

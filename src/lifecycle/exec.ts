@@ -11,6 +11,7 @@ import { hostLayout } from '../linux/cgroups/layout';
 import { Helper } from '../linux/helper';
 import { NAMESPACES } from '../linux/namespaces';
 import { Plan, addProcess, addTerminal } from '../linux/plan';
+import { MESSAGES } from '../linux/plan-records';
 import { addSeccomp } from '../linux/seccomp';
 import { parseJson, readRegularFile } from '../spec/json';
 import { configProblems } from '../spec/validate';
@@ -158,8 +159,8 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   let master: number | undefined;
   try {
     helper.send(plan.encode());
-    pid = Number(helper.expect('pid'));
-    helper.expect('ready');
+    pid = Number(helper.expect(MESSAGES.pid));
+    helper.expect(MESSAGES.ready);
     if (consolePair) master = addon().recvFd(consolePair[0]).fd;
   } finally {
     helper.wait();

@@ -4,6 +4,7 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import { CorralError } from '../cli/errors';
 import { addon } from './addon';
 import { helperPath } from './paths';
+import { MESSAGES } from './plan-records';
 
 export class Helper {
   private pending = '';
@@ -29,6 +30,11 @@ export class Helper {
 
   static extraFd(preserveFds: number, i: number): number {
     return 3 + preserveFds + 1 + i;
+  }
+
+  /** One message of the conversation (plan-records.ts's MESSAGES). */
+  say(message: (typeof MESSAGES)[keyof typeof MESSAGES]): void {
+    this.send(`${message}\n`);
   }
 
   send(data: string | Buffer): void {
@@ -62,7 +68,7 @@ export class Helper {
   expect(prefix: string): string {
     const line = this.readLine();
     if (line === undefined) throw new CorralError(`container setup failed: ${this.exitText()}`);
-    if (line.startsWith('error ')) throw new CorralError(line.slice(6));
+    if (line.startsWith(`${MESSAGES.error} `)) throw new CorralError(line.slice(MESSAGES.error.length + 1));
     if (!line.startsWith(prefix)) throw new CorralError(`helper: expected "${prefix}", got "${line}"`);
     return line.slice(prefix.length).trim();
   }

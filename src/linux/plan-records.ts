@@ -62,6 +62,28 @@ export const RECORDS = {
   sched: ['policy', 'nice', 'priority', 'flags', 'runtime', 'deadline', 'period'],
 } as const;
 
+/**
+ * The conversation over the sockets, in text lines, once the plan is sent. create:
+ *
+ *   Node (lifecycle/create.ts)   corral-init (main.cc)            the init (container.cc)
+ *   plan ───────────────────────▶ parse, join cgroups, clone ─────▶ (born)
+ *                                 write its id maps ─── go ───────▶ namespaces, mounts, devices
+ *   ◀──────────────── pid N ─────
+ *                                 ◀───────────────────── hooks ──── (with creation hooks)
+ *   ◀──────────────── hooks ─────
+ *   run the hooks ─── continue ──▶ ───────────────────── continue ─▶ pivot_root, process set-up
+ *                                 ◀───────────────────── ready ────
+ *   ◀──────────────── ready ─────
+ *   write the state ─ commit ────▶ ───────────────────── commit ───▶ waits on the exec fifo
+ *
+ * exec: pid N, then ready (or an error) once the process has exec'd. Either corral-init
+ * or the init may instead say "error <message>", and Node says "abort" (or vanishes) to
+ * have corral-init roll back what it was told of.
+ */
+export const MESSAGES = {
+  go: 'go', pid: 'pid', hooks: 'hooks', continue: 'continue', ready: 'ready', commit: 'commit', abort: 'abort', error: 'error',
+} as const;
+
 export type RecordTag = keyof typeof RECORDS;
 /** The fields of a record, one string or number per name in the table. */
 export type RecordFields<T extends RecordTag> = Fields<(typeof RECORDS)[T]>;
