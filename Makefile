@@ -76,6 +76,7 @@ conformance: all
 
 test: deps all bundles/busybox/rootfs/bin/busybox
 	npx tsc -p .
+	node scripts/check-layers.mjs
 	npx tap --disable-coverage --allow-empty-coverage --reporter=terse --jobs=1 --timeout=900 test/unit/*.test.ts test/integration/*.test.ts test/compat/*.test.ts
 	./conformance/check.sh
 

@@ -3,16 +3,16 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import parser from 'yargs-parser';
-import { CorralError, isCorralError } from './errors';
-import type { Globals } from './globals';
-import { configureLog, logError } from './log';
+import { CorralError, isCorralError } from '../base/errors';
+import type { CommandMain } from '../base/command';
+import type { Globals } from '../base/globals';
+import { configureLog, logError } from '../base/log';
 import { GLOBAL_FLAGS, findCommand, type FlagSpec } from './table';
 import { main as stateMain } from '../commands/state';
 import { main as killMain } from '../commands/kill';
 import { main as startMain } from '../commands/start';
 import { main as deleteMain } from '../commands/delete';
 
-export type CommandMain = (g: Globals, opts: Record<string, unknown>, args: string[]) => number | Promise<number>;
 
 interface Parsed {
   opts: Record<string, unknown>;
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
   if (fmt !== 'text' && fmt !== 'json') throw new UsageError(`invalid log format: ${String(fmt)} (one of: text, json)`);
   configureLog(g.opts.log ? resolve(g.opts.log as string) : undefined, fmt, !!g.opts.debug);
   if (g.opts.version) {
-    const { out } = await import('./log');
+    const { out } = await import('../base/log');
     out(`corral version ${VERSION}\nspec: 1.3.0\nnode: ${process.version}\n`);
     return 0;
   }

@@ -1,4 +1,4 @@
-import type { CommandMain } from '../cli/main';
+import type { CommandMain } from '../base/command';
 import { create, type CreateArgs } from '../lifecycle/create';
 
 /** create's flags (shared with run) as create() takes them. */

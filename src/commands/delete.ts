@@ -1,4 +1,4 @@
-import type { CommandMain } from '../cli/main';
+import type { CommandMain } from '../base/command';
 import { deleteContainer } from '../lifecycle/destroy';
 import { Store } from '../state/store';
 

@@ -1,9 +1,9 @@
 // events: the container's stats in runc's JSON, once (--stats) or every --interval,
 // and an {"type":"oom"} line at each OOM of its memory cgroup. It ends when the
 // container's cgroups are gone (deleted), as runc's.
-import type { CommandMain } from '../cli/main';
-import { CorralError } from '../cli/errors';
-import { logError, out } from '../cli/log';
+import type { CommandMain } from '../base/command';
+import { CorralError } from '../base/errors';
+import { logError, out } from '../base/log';
 import { hostLayout } from '../linux/cgroups/layout';
 import { watchOom } from '../linux/cgroups/oom';
 import { cgroupExists } from '../linux/cgroups/record';

@@ -1,4 +1,4 @@
-import type { CommandMain } from '../cli/main';
+import type { CommandMain } from '../base/command';
 import { exec } from '../lifecycle/exec';
 
 const list = <T>(v: unknown): T[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]) as T[]);

@@ -1,6 +1,6 @@
 // features: what this build of corral really supports (runtime-spec features.md).
-import type { CommandMain } from '../cli/main';
-import { out } from '../cli/log';
+import type { CommandMain } from '../base/command';
+import { out } from '../base/log';
 import { addon } from '../linux/addon';
 import { CAPABILITIES, kernelLastCap } from '../linux/capabilities';
 import { PROPAGATION } from '../linux/mounts';

@@ -1,7 +1,7 @@
 // Help text in the layout of runc's (urfave/cli): NAME, USAGE, COMMANDS or OPTIONS,
 // made from the same table the parser uses. Loaded only for help.
 import { COMMANDS, GLOBAL_FLAGS, findCommand, type FlagSpec } from '../cli/table';
-import { writeAll } from '../cli/log';
+import { writeAll } from '../base/log';
 
 /** "--name value, -n value" as urfave/cli writes a flag. */
 function flagName(f: FlagSpec): string {

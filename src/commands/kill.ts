@@ -1,5 +1,5 @@
-import type { CommandMain } from '../cli/main';
-import { CorralError } from '../cli/errors';
+import type { CommandMain } from '../base/command';
+import { CorralError } from '../base/errors';
 import { thaw } from '../linux/cgroups/freezer';
 import { signalAll } from '../lifecycle/destroy';
 import { parseSignal } from '../lifecycle/signals';

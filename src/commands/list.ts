@@ -1,6 +1,6 @@
-import type { CommandMain } from '../cli/main';
-import { CorralError } from '../cli/errors';
-import { out } from '../cli/log';
+import type { CommandMain } from '../base/command';
+import { CorralError } from '../base/errors';
+import { out } from '../base/log';
 import { Store, ociState, statusOf } from '../state/store';
 
 export const main: CommandMain = (g, o) => {

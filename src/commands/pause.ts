@@ -1,7 +1,7 @@
 // pause: freeze every process of the container (v1 freezer or v2 cgroup.freeze) and
 // return once the kernel says they are frozen.
-import type { CommandMain } from '../cli/main';
-import { CorralError } from '../cli/errors';
+import type { CommandMain } from '../base/command';
+import { CorralError } from '../base/errors';
 import { freeze } from '../linux/cgroups/freezer';
 import { Store, statusOf } from '../state/store';
 

@@ -1,8 +1,8 @@
 // ps: the container's processes. json: the pids of its cgroup; table: the host's
 // `ps` output (ps -ef, or the arguments given) cut to the lines of those pids, as runc.
-import type { CommandMain } from '../cli/main';
-import { CorralError } from '../cli/errors';
-import { out } from '../cli/log';
+import type { CommandMain } from '../base/command';
+import { CorralError } from '../base/errors';
+import { out } from '../base/log';
 import { cgroupPids } from '../linux/cgroups/record';
 import { Store } from '../state/store';
 

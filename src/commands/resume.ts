@@ -1,6 +1,6 @@
 // resume: thaw a paused container.
-import type { CommandMain } from '../cli/main';
-import { CorralError } from '../cli/errors';
+import type { CommandMain } from '../base/command';
+import { CorralError } from '../base/errors';
 import { thaw } from '../linux/cgroups/freezer';
 import { Store, statusOf } from '../state/store';
 

@@ -1,6 +1,6 @@
 // run: create + start, then wait for the container and delete it (unless --detach),
 // exiting with the container's status.
-import type { CommandMain } from '../cli/main';
+import type { CommandMain } from '../base/command';
 import { addon } from '../linux/addon';
 import { attachConsole } from '../lifecycle/console';
 import { create } from '../lifecycle/create';

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CommandMain } from '../cli/main';
-import { CorralError } from '../cli/errors';
+import type { CommandMain } from '../base/command';
+import { CorralError } from '../base/errors';
 import { defaultConfig } from '../spec/default';
 
 export const main: CommandMain = (_g, o) => {

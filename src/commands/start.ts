@@ -1,4 +1,4 @@
-import type { CommandMain } from '../cli/main';
+import type { CommandMain } from '../base/command';
 import { start } from '../lifecycle/start';
 import { Store } from '../state/store';
 

@@ -1,5 +1,5 @@
-import type { CommandMain } from '../cli/main';
-import { out } from '../cli/log';
+import type { CommandMain } from '../base/command';
+import { out } from '../base/log';
 import { Store, ociState, statusOf } from '../state/store';
 
 export const main: CommandMain = (g, _o, [id]) => {

@@ -4,8 +4,8 @@
 // the resources as they now are.
 import { readFileSync } from 'node:fs';
 import { parseJson, readRegularFile } from '../spec/json';
-import type { CommandMain } from '../cli/main';
-import { CorralError, isCorralError } from '../cli/errors';
+import type { CommandMain } from '../base/command';
+import { CorralError, isCorralError } from '../base/errors';
 import { updateResources } from '../linux/cgroups/manager';
 import type { Resources } from '../spec/types';
 import { Store, statusOf } from '../state/store';

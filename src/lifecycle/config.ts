@@ -1,7 +1,7 @@
 // Reading a bundle's config.json: parse errors and schema problems are reported
 // all at once, each as "config.json: <JSON pointer>: <what is wrong>".
 import { join, posix } from 'node:path';
-import { CorralError } from '../cli/errors';
+import { CorralError } from '../base/errors';
 import { parseJson, readRegularFile } from '../spec/json';
 import { configProblems } from '../spec/validate';
 import type { Config } from '../spec/types';

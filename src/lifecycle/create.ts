@@ -6,19 +6,20 @@
 import { chmodSync, closeSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
 import { userInfo } from 'node:os';
-import { CorralError, corralErrorOf, fsError } from '../cli/errors';
-import type { Globals } from '../cli/globals';
+import { CorralError, corralErrorOf, fsError } from '../base/errors';
+import type { Globals } from '../base/globals';
 import { addon } from '../linux/addon';
 import { applyResources, checkRealtimePolicy, createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
 import { systemdDriver } from '../linux/cgroups/systemd-driver';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
-import { logWarn } from '../cli/log';
+import { logWarn } from '../base/log';
 import { createPlan, rootfsOf } from '../linux/plan';
 import { MESSAGES } from '../linux/plan-records';
 import { readStat } from '../linux/procfs';
-import { OCI_VERSION, Store, type ContainerRecord } from '../state/store';
-import type { CgroupRecord } from '../state/store';
+import { OCI_VERSION } from '../base/version';
+import { Store, type ContainerRecord } from '../state/store';
+import type { CgroupRecord } from '../linux/cgroups/types';
 import type { Config, OciState } from '../spec/types';
 import { loadConfig } from './config';
 

@@ -1,11 +1,11 @@
 // Tearing a container down: kill what is left, remove its cgroups and host mounts,
 // run poststop hooks, and remove its state.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { CorralError, isCorralError } from '../cli/errors';
+import { CorralError, isCorralError } from '../base/errors';
 import { freeze, freezerState, thaw } from '../linux/cgroups/freezer';
 import { cgroupPids, removeCgroups } from '../linux/cgroups/record';
 import { systemdDriver } from '../linux/cgroups/systemd-driver';
-import { logWarn } from '../cli/log';
+import { logWarn } from '../base/log';
 import { runHooksWarn } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';

@@ -4,8 +4,8 @@
 // and execs. Without --detach we wait and exit with the process's status.
 import { closeSync, existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CorralError } from '../cli/errors';
-import type { Globals } from '../cli/globals';
+import { CorralError } from '../base/errors';
+import type { Globals } from '../base/globals';
 import { addon } from '../linux/addon';
 import { hostLayout } from '../linux/cgroups/layout';
 import { Helper } from '../linux/helper';

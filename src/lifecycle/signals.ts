@@ -1,6 +1,6 @@
 // Signal names and numbers as `kill` takes them: KILL, SIGKILL, 9.
 import { constants } from 'node:os';
-import { CorralError } from '../cli/errors';
+import { CorralError } from '../base/errors';
 
 export function parseSignal(s: string | undefined): number {
   if (s === undefined || s === '') return constants.signals.SIGTERM;

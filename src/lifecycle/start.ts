@@ -1,7 +1,7 @@
 // start: let a created container's init go on to exec the user process.
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
-import { CorralError } from '../cli/errors';
-import { logWarn } from '../cli/log';
+import { CorralError } from '../base/errors';
+import { logWarn } from '../base/log';
 import { runHooks } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';

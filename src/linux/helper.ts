@@ -1,7 +1,7 @@
 // Node's side of the conversation with corral-init (addon/init/main.cc): start it
 // with the caller's stdio and preserved fds, send the plan, and read its text lines.
 import { closeSync, readSync, writeSync } from 'node:fs';
-import { CorralError } from '../cli/errors';
+import { CorralError } from '../base/errors';
 import { addon } from './addon';
 import { helperPath } from './paths';
 import { MESSAGES } from './plan-records';

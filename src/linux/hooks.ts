@@ -3,8 +3,8 @@
 // directly; createContainer/startContainer hooks enter the container's namespaces
 // through corral-init's hook mode.
 import { readFileSync } from 'node:fs';
-import { CorralError } from '../cli/errors';
-import { logWarn } from '../cli/log';
+import { CorralError } from '../base/errors';
+import { logWarn } from '../base/log';
 import type { Hook, Hooks, OciState } from '../spec/types';
 import { NAMESPACES } from './namespaces';
 import { helperPath } from './paths';

@@ -1,6 +1,7 @@
-// The plan's records, defined once: Node writes them (Plan.add, typed from this table)
-// and corral-init reads them (scripts/gen-plan-header.mjs turns this table into
-// build/gen/plan_records.h, the enum and field counts addon/init/plan.cc parses with).
+// The plan's records, defined once, and the Plan that writes them: Node writes them
+// (Plan.add, typed from this table) and corral-init reads them (scripts/gen-plan-header.mjs
+// turns this table into build/gen/plan_records.h, the enum and field counts
+// addon/init/plan.cc parses with).
 //
 // Wire format (little-endian), after a "<body length>\n" line:
 //   record := u16 tag (index in RECORDS) · u16 field count · field*
@@ -89,3 +90,49 @@ export type RecordTag = keyof typeof RECORDS;
 export type RecordFields<T extends RecordTag> = Fields<(typeof RECORDS)[T]>;
 type Fields<R extends readonly string[]> = { -readonly [K in keyof R]: string | number };
 export const RECORD_TAGS = Object.keys(RECORDS) as RecordTag[];
+
+const TAG_INDEX = new Map(RECORD_TAGS.map((t, i) => [t, i]));
+
+/** A plan being written: records in order, encoded as the wire format above. */
+export class Plan {
+  readonly records: [RecordTag, ...string[]][] = [];
+
+  add<T extends RecordTag>(tag: T, ...fields: RecordFields<T>): this {
+    this.records.push([tag, ...(fields as (string | number)[]).map(String)]);
+    return this;
+  }
+
+  has(tag: RecordTag): boolean {
+    return this.records.some((r) => r[0] === tag);
+  }
+
+  /** "<length>\n", then each record: u16 tag, u16 field count, fields as u32 length + bytes + NUL. */
+  encode(): Buffer {
+    const parts: Buffer[] = [];
+    for (const [tag, ...fields] of this.records) {
+      const head = Buffer.alloc(4);
+      head.writeUInt16LE(TAG_INDEX.get(tag)!, 0);
+      head.writeUInt16LE(RECORDS[tag].length, 2);
+      parts.push(head);
+      for (const f of fields) {
+        const bytes = Buffer.from(f);
+        const len = Buffer.alloc(4);
+        len.writeUInt32LE(bytes.length, 0);
+        parts.push(len, bytes, NUL);
+      }
+    }
+    const body = Buffer.concat(parts);
+    return Buffer.concat([Buffer.from(`${body.length}\n`), body]);
+  }
+}
+const NUL = Buffer.alloc(1);
+
+const U64_MAX = (1n << 64n) - 1n;
+/**
+ * A JSON number as an exact u64 in decimal. Go writes "unlimited" as 2^64-1, which
+ * JSON.parse rounds up to 2^64: clamp rather than wrap to 0.
+ */
+export function u64(v: number): string {
+  const b = BigInt(Math.trunc(v));
+  return (b > U64_MAX ? U64_MAX : b < 0n ? 0n : b).toString();
+}

@@ -3,64 +3,21 @@
 // The records and their wire format are defined in ./plan-records.ts.
 import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CorralError } from '../cli/errors';
-import { logDebug } from '../cli/log';
+import { CorralError } from '../base/errors';
+import { logDebug } from '../base/log';
 import type { Config, IdMapping, Mount, Process } from '../spec/types';
-import type { CgroupRecord } from '../state/store';
+import type { CgroupRecord } from './cgroups/types';
 import { CAPABILITIES, capabilityMasks } from './capabilities';
 import { hostLayout } from './cgroups/layout';
 import { procsFiles } from './cgroups/record';
 import { DEFAULT_DEVICES, defaultSymlinks } from './devices';
 import { MS, PROPAGATION, parseMountOptions } from './mounts';
 import { NAMESPACES, CLONE_NEWUSER } from './namespaces';
-import { RECORDS, RECORD_TAGS, type RecordFields, type RecordTag } from './plan-records';
+import { Plan, u64 } from './plan-records';
 import { RLIMITS } from './rlimits';
 import { addSeccomp } from './seccomp';
 
-const TAG_INDEX = new Map(RECORD_TAGS.map((t, i) => [t, i]));
-
-export class Plan {
-  readonly records: [RecordTag, ...string[]][] = [];
-
-  add<T extends RecordTag>(tag: T, ...fields: RecordFields<T>): this {
-    this.records.push([tag, ...(fields as (string | number)[]).map(String)]);
-    return this;
-  }
-
-  has(tag: RecordTag): boolean {
-    return this.records.some((r) => r[0] === tag);
-  }
-
-  /** "<length>\n", then each record: u16 tag, u16 field count, fields as u32 length + bytes + NUL. */
-  encode(): Buffer {
-    const parts: Buffer[] = [];
-    for (const [tag, ...fields] of this.records) {
-      const head = Buffer.alloc(4);
-      head.writeUInt16LE(TAG_INDEX.get(tag)!, 0);
-      head.writeUInt16LE(RECORDS[tag].length, 2);
-      parts.push(head);
-      for (const f of fields) {
-        const bytes = Buffer.from(f);
-        const len = Buffer.alloc(4);
-        len.writeUInt32LE(bytes.length, 0);
-        parts.push(len, bytes, NUL);
-      }
-    }
-    const body = Buffer.concat(parts);
-    return Buffer.concat([Buffer.from(`${body.length}\n`), body]);
-  }
-}
-const NUL = Buffer.alloc(1);
-
-const U64_MAX = (1n << 64n) - 1n;
-/**
- * A JSON number as an exact u64 in decimal. Go writes "unlimited" as 2^64-1, which
- * JSON.parse rounds up to 2^64: clamp rather than wrap to 0.
- */
-export function u64(v: number): string {
-  const b = BigInt(Math.trunc(v));
-  return (b > U64_MAX ? U64_MAX : b < 0n ? 0n : b).toString();
-}
+export { Plan, u64 } from './plan-records';
 
 function idMap(maps: IdMapping[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');

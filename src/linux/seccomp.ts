@@ -5,10 +5,10 @@
 // loads the filter with a listener just before execve, and sends the listener fd
 // with the container process state (config-linux.md "The Container Process State")
 // over that connection. The state is built here; the helper only fills in the pid.
-import { CorralError } from '../cli/errors';
+import { CorralError } from '../base/errors';
 import type { Seccomp } from '../spec/types';
-import { OCI_VERSION } from '../state/store';
-import { u64, type Plan } from './plan';
+import { OCI_VERSION } from '../base/version';
+import { u64, type Plan } from './plan-records';
 
 export const SECCOMP_ACTIONS = ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP',
   'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY'];

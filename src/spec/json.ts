@@ -3,7 +3,7 @@
 // end), and nesting is bounded before parsing, so nothing downstream (schema errors,
 // the state record) recurses without limit.
 import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
-import { CorralError, fsError } from '../cli/errors';
+import { CorralError, fsError } from '../base/errors';
 
 /** Deeper than any config a caller writes (a seccomp rule's argument sits at depth 7). */
 export const MAX_JSON_DEPTH = 128;

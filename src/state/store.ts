@@ -3,26 +3,12 @@
 // creating.json while a create runs. Every failure to write names the path.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { CorralError, fsError } from '../cli/errors';
+import { CorralError, fsError } from '../base/errors';
+import { OCI_VERSION } from '../base/version';
+import type { CgroupRecord } from '../linux/cgroups/types';
 import { isSameProcess, readStat } from '../linux/procfs';
-import type { Hooks, OciState, Process, Resources, Seccomp } from '../spec/types';
+import type { Hooks, OciState, Process, Seccomp } from '../spec/types';
 
-export const OCI_VERSION = '1.3.0';
-
-export interface CgroupRecord {
-  /** Every cgroup directory the container's processes were put in. */
-  paths: string[];
-  /** Directories corral made, deepest first: removed on delete. */
-  created: string[];
-  /** v1: <freezer dir>/freezer.state; v2 (no v1 freezer): <unified dir>/cgroup.freeze. */
-  freezer?: string;
-  /** The container's directory in the unified (cgroup2) hierarchy, if the host has one. */
-  unified?: string;
-  /** --systemd-cgroup: the transient scope unit systemd made for the container. */
-  systemd?: string;
-  /** linux.resources as applied at create and changed by `update` since. */
-  resources?: Resources;
-}
 
 export interface ContainerRecord {
   id: string;

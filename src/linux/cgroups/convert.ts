@@ -1,6 +1,6 @@
 // The v1 → v2 value conversions every runtime applies the same way, so that one config
 // means the same on both hosts.
-import { CorralError } from '../../cli/errors';
+import { CorralError } from '../../base/errors';
 
 /**
  * cpu.shares [2, 262144] → cpu.weight [1, 10000], linearly: the two ends map to the two

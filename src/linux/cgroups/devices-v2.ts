@@ -3,7 +3,7 @@
 // run through an emulation of what the v1 controller does with them (devices.deny a,
 // then each rule in order), so that one config means the same on v1 and v2; the result
 // (a default and a list of exceptions) is compiled to a small program.
-import { CorralError } from '../../cli/errors';
+import { CorralError } from '../../base/errors';
 import type { DeviceRule, Resources } from '../../spec/types';
 import { effectiveRules, ruleText } from './devices';
 import { R } from './types';

@@ -2,8 +2,8 @@
 // v2 core freezer (cgroup.freeze, with cgroup.events telling when it took effect).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CorralError } from '../../cli/errors';
-import type { CgroupRecord } from '../../state/store';
+import { CorralError } from '../../base/errors';
+import type { CgroupRecord } from './types';
 import { whyFailed } from './write';
 
 function sleep(ms: number): void {

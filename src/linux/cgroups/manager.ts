@@ -3,8 +3,8 @@
 // (on a hybrid host, v1 for most, the unified hierarchy for what only it has).
 import * as fs from 'node:fs';
 import { join, isAbsolute, dirname, relative } from 'node:path';
-import { CorralError } from '../../cli/errors';
-import type { CgroupRecord } from '../../state/store';
+import { CorralError } from '../../base/errors';
+import type { CgroupRecord } from './types';
 import type { Resources } from '../../spec/types';
 import { dirOf, hostLayout, type Hierarchy, type Layout } from './layout';
 import { removeCgroups } from './record';
@@ -13,7 +13,7 @@ import { applyV1 } from './v1';
 import { applyV2, keyController } from './v2';
 import { applyDevicesV2 } from './devices-v2';
 import { readNum, whyFailed } from './write';
-import { logWarn } from '../../cli/log';
+import { logWarn } from '../../base/log';
 import { systemdDriver } from './systemd-driver';
 
 export { cgroupPids, procsFiles, removeCgroups } from './record';

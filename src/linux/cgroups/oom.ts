@@ -5,7 +5,7 @@
 // v2: memory.events, watched with inotify, its "oom" counter compared on each change.
 import { closeSync, existsSync, openSync, read, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import type { CgroupRecord } from '../../state/store';
+import type { CgroupRecord } from './types';
 import type { Layout } from './layout';
 import { readKeyed, writeExisting } from './write';
 

@@ -3,8 +3,8 @@
 // commands load none of them.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { CorralError } from '../../cli/errors';
-import type { CgroupRecord } from '../../state/store';
+import { CorralError } from '../../base/errors';
+import type { CgroupRecord } from './types';
 
 export function procsFiles(rec: CgroupRecord): string[] {
   return rec.paths.map((p) => join(p, 'cgroup.procs'));

@@ -2,7 +2,7 @@
 // cpu, cpuset, memory, pids, blkio, hugetlb, read from whichever hierarchy owns each
 // controller. Counters are uint64 in runc: values above 2^53 stay exact as bigints.
 import { readdirSync } from 'node:fs';
-import type { CgroupRecord } from '../../state/store';
+import type { CgroupRecord } from './types';
 import { parseCpuList } from './convert';
 import type { Layout } from './layout';
 import { readCg } from './write';

@@ -3,8 +3,8 @@
 // properties — so that systemd, which owns the tree, never rewrites them to its own idea —
 // and then every field written to the files by the cgroupfs drivers, as runc does.
 import { existsSync, readFileSync } from 'node:fs';
-import { CorralError } from '../../cli/errors';
-import { logWarn } from '../../cli/log';
+import { CorralError } from '../../base/errors';
+import { logWarn } from '../../base/log';
 import type { DeviceRule, Resources } from '../../spec/types';
 import { Bus, DBusError, systemBusPath, Variant } from '../dbus';
 import { blkioWeightToIoWeight, parseCpuList, sharesToWeight, swapToV2 } from './convert';

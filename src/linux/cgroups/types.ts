@@ -53,3 +53,19 @@ export function isSet(v: number | null | undefined): v is number {
 export function defined<T>(v: T | null | undefined): v is T {
   return v !== undefined && v !== null;
 }
+
+/** Where a container's cgroups are, as its state records them. */
+export interface CgroupRecord {
+  /** Every cgroup directory the container's processes were put in. */
+  paths: string[];
+  /** Directories corral made, deepest first: removed on delete. */
+  created: string[];
+  /** v1: <freezer dir>/freezer.state; v2 (no v1 freezer): <unified dir>/cgroup.freeze. */
+  freezer?: string;
+  /** The container's directory in the unified (cgroup2) hierarchy, if the host has one. */
+  unified?: string;
+  /** --systemd-cgroup: the transient scope unit systemd made for the container. */
+  systemd?: string;
+  /** linux.resources as applied at create and changed by `update` since. */
+  resources?: Resources;
+}

@@ -3,8 +3,8 @@
 // be pointed at a fake tree in tests.
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CorralError } from '../../cli/errors';
-import { logDebug, logWarn } from '../../cli/log';
+import { CorralError } from '../../base/errors';
+import { logDebug, logWarn } from '../../base/log';
 import type { Resources } from '../../spec/types';
 import { effectiveRules, ruleText } from './devices';
 import { blockIO, defined, isSet, R, THROTTLES, type ApplyOptions } from './types';

@@ -2,8 +2,8 @@
 // conversions. `controllers` is what the hierarchy offers (its root's cgroup.controllers):
 // on a hybrid host that is only what no v1 hierarchy took, so this driver writes exactly
 // the part of the config the v2 side owns.
-import { CorralError } from '../../cli/errors';
-import { logWarn } from '../../cli/log';
+import { CorralError } from '../../base/errors';
+import { logWarn } from '../../base/log';
 import type { Resources } from '../../spec/types';
 import { blkioWeightToIoWeight, sharesToWeight, swapToV2 } from './convert';
 import { blockIO, defined, isSet, R, THROTTLES, type ApplyOptions } from './types';

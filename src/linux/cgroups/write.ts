@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorralError, errnoText } from '../../cli/errors';
+import { CorralError, errnoText } from '../../base/errors';
 
 const MORE_ERRNO: Record<string, string> = {
   ENODEV: 'no such device',
