@@ -9,6 +9,7 @@ import { watchOom } from '../linux/cgroups/oom';
 import { cgroupExists } from '../linux/cgroups/record';
 import { collectStats, toJson } from '../linux/cgroups/stats';
 import { Store, statusOf } from '../state/store';
+import { requireStatus } from '../lifecycle/status-rules';
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -31,7 +32,7 @@ export const main: CommandMain = (g, o, [id]) => {
   if (interval <= 0) throw new CorralError('duration interval must be greater than 0');
   const store = new Store(g.root);
   const rec = store.read(id);
-  if (statusOf(store, rec) === 'stopped') throw new CorralError(`container with id ${id} is not running`);
+  requireStatus('events', statusOf(store, rec), id);
   const layout = hostLayout();
   const stats = () => toJson({ type: 'stats', id, data: collectStats(layout, rec.cgroups) }) + '\n';
   if (o.stats) {

@@ -1,9 +1,9 @@
 import type { CommandMain } from '../base/command';
-import { CorralError } from '../base/errors';
 import { thaw } from '../linux/cgroups/freezer';
 import { signalAll } from '../lifecycle/destroy';
 import { parseSignal } from '../lifecycle/signals';
 import { Store, statusOf } from '../state/store';
+import { requireStatus } from '../lifecycle/status-rules';
 
 export const main: CommandMain = (g, o, [id, sig]) => {
   const store = new Store(g.root);
@@ -15,11 +15,11 @@ export const main: CommandMain = (g, o, [id, sig]) => {
     return 0;
   }
   const status = statusOf(store, rec);
-  if (status === 'stopped') throw new CorralError('container not running');
+  requireStatus('kill', status, id);
   try {
     process.kill(rec.pid, signal);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new CorralError('container not running');
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') requireStatus('kill', 'stopped', id); // gone meanwhile
     throw e;
   }
   // A frozen init does not die of SIGKILL until it is thawed (as runc).

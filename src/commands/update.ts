@@ -9,6 +9,7 @@ import { CorralError, isCorralError } from '../base/errors';
 import { updateResources } from '../linux/cgroups/manager';
 import type { Resources } from '../spec/types';
 import { Store, statusOf } from '../state/store';
+import { requireStatus } from '../lifecycle/status-rules';
 
 /** docker's units.RAMInBytes: "512m", "1.5g", "100KiB", "1024" (bytes), powers of 1024. */
 export function ramInBytes(s: string): number {
@@ -100,7 +101,7 @@ export const main: CommandMain = (g, o, [id]) => {
   // As runc: device rules are not updated (containerd sends them with every update).
   delete patch.devices;
   store.withLock(id, (rec) => {
-    if (statusOf(store, rec) === 'stopped') throw new CorralError('container not running');
+    requireStatus('update', statusOf(store, rec), id);
     const merged = mergeResources(rec.cgroups.resources ?? {}, patch);
     updateResources(rec.cgroups, patch, merged);
     rec.cgroups.resources = merged;

@@ -9,6 +9,7 @@ import { logWarn } from '../base/log';
 import { runHooksWarn } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
+import { requireStatus } from './status-rules';
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -123,8 +124,7 @@ export function deleteContainer(store: Store, id: string, force: boolean): void 
   const unlock = store.lock(id);
   try {
     const status = statusOf(store, rec);
-    if (status !== 'stopped' && !force)
-      throw new CorralError(`cannot delete container ${id} that is not stopped: ${status}`);
+    if (!force) requireStatus('delete', status, id);
     destroy(store, rec);
   } finally {
     unlock();

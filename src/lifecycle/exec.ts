@@ -17,6 +17,7 @@ import { parseJson, readRegularFile } from '../spec/json';
 import { configProblems } from '../spec/validate';
 import type { Process } from '../spec/types';
 import { Store, statusOf } from '../state/store';
+import { requireStatus } from './status-rules';
 import { writePidFile } from './create';
 import { attachConsole } from './console';
 
@@ -128,8 +129,7 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   const store = new Store(g.root);
   const rec = store.read(a.id);
   const status = statusOf(store, rec);
-  if (status === 'stopped') throw new CorralError('cannot exec in a stopped container');
-  if (status === 'paused' && !a.ignorePaused) throw new CorralError('cannot exec in a paused container (use --ignore-paused to override)');
+  requireStatus(a.ignorePaused ? 'exec --ignore-paused' : 'exec', status, a.id);
   const proc = processFor(rec.process, a);
   if (proc.apparmorProfile) throw new CorralError('exec: apparmorProfile: AppArmor is not enabled on this host');
   if (proc.selinuxLabel) throw new CorralError('exec: selinuxLabel: SELinux is not enabled on this host');

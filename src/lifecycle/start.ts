@@ -5,12 +5,7 @@ import { logWarn } from '../base/log';
 import { runHooks } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
-
-const NOT_STARTABLE: Record<string, string> = {
-  stopped: 'cannot start a container that has stopped',
-  running: 'cannot start an already running container',
-  paused: 'cannot start a paused container',
-};
+import { requireStatus } from './status-rules';
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -53,7 +48,7 @@ function releaseInit(fifo: string, rec: ContainerRecord): void {
 export function start(store: Store, id: string): ContainerRecord {
   const rec = store.withLock(id, (rec) => {
     const status = statusOf(store, rec);
-    if (status !== 'created') throw new CorralError(NOT_STARTABLE[status] ?? `cannot start a container in state ${status}`);
+    requireStatus('start', status, id);
     // The spec wants start to fail when config.json had no process; runtime-tools'
     // `start` program expects it to succeed and the container to stop. We do the
     // latter, as the required conformance program checks, and say so.

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, writeFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Test } from 'tap';
-import { isCorralError } from '../../src/cli/errors';
+import { isCorralError } from '../../src/base/errors';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');

@@ -11,7 +11,7 @@ import { blkioWeightToIoWeight, hugePageSizeName, parseCpuList, sharesToWeight, 
 import { applyResourcesTo, checkHost, createCgroups, enableControllers, makeCgroupDirs, needs } from '../../src/linux/cgroups/manager';
 import { cgroupPids, removeCgroups } from '../../src/linux/cgroups/record';
 import type { Hierarchy, Layout } from '../../src/linux/cgroups/layout';
-import type { CgroupRecord } from '../../src/state/store';
+import type { CgroupRecord } from '../../src/linux/cgroups/types';
 
 const UNLIMITED = '9223372036854771712';
 

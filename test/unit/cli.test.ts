@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants } from 'node:os';
-import { isCorralError } from '../../src/cli/errors';
+import { isCorralError } from '../../src/base/errors';
 import { COMMANDS } from '../../src/cli/table';
 import { parseSignal } from '../../src/lifecycle/signals';
 import { CAPABILITIES, kernelLastCap } from '../../src/linux/capabilities';

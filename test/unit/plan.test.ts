@@ -4,7 +4,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCorralError } from '../../src/cli/errors';
+import { isCorralError } from '../../src/base/errors';
 import { CAPABILITIES, capabilityMasks, kernelLastCap } from '../../src/linux/capabilities';
 import { hostLayout, dirOf } from '../../src/linux/cgroups/layout';
 import { cgroupPathFor } from '../../src/linux/cgroups/manager';

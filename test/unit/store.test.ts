@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corralError } from '../lib/corral';
 import { stateProblems } from '../../src/spec/validate';
-import { OCI_VERSION, Store, ociState, statusOf, validateId, type ContainerRecord } from '../../src/state/store';
+import { OCI_VERSION } from '../../src/base/version';
+import { Store, ociState, statusOf, validateId, type ContainerRecord } from '../../src/state/store';
 
 const tmp = mkdtempSync(join(tmpdir(), 'corral-store-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
