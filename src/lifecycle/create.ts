@@ -16,6 +16,7 @@ import { runHooks, runHooksWarn } from '../linux/hooks';
 import { logWarn } from '../base/log';
 import { createPlan, rootfsOf } from '../linux/plan';
 import { MESSAGES } from '../linux/plan-records';
+import { Rollback } from '../base/rollback';
 import { readStat } from '../linux/procfs';
 import { OCI_VERSION } from '../base/version';
 import { Store, type ContainerRecord } from '../state/store';
@@ -122,7 +123,9 @@ export function create(g: Globals, a: CreateArgs): Created {
   // As runc: relative paths in the config (mount options such as overlay's lowerdir,
   // hooks) are taken from the bundle directory.
   process.chdir(bundle);
+  const undo = new Rollback();
   const dir = store.claim(a.id);
+  undo.push('the state directory', () => store.remove(a.id));
   const fifo = join(dir, 'exec.fifo');
   const creating = join(dir, 'creating.json');
   let cgroups: CgroupRecord | undefined;
@@ -135,6 +138,30 @@ export function create(g: Globals, a: CreateArgs): Created {
     ociVersion: OCI_VERSION, id: a.id, status, pid, bundle,
     ...(config.annotations && Object.keys(config.annotations).length ? { annotations: config.annotations } : {}),
   });
+  // Once the creation hooks ran, poststop runs however the create ends (after the init
+  // and its cgroups are gone, before the state directory).
+  undo.push('poststop hooks', () => hooksRan && runHooksWarn(config.hooks, 'poststop', state('stopped')));
+  // corral-init is told to roll back what it was told of, and the init is killed and
+  // reaped, before the cgroups it is in are removed: registered again once the init exists.
+  let stopped = false;
+  const stopHelper = () => {
+    if (stopped || !helper) return;
+    stopped = true;
+    try {
+      helper.say(MESSAGES.abort);
+    } catch {
+      // already gone
+    }
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    helper.wait();
+    helper.close();
+  };
   try {
     const unlock = store.lock(a.id);
     try {
@@ -146,6 +173,7 @@ export function create(g: Globals, a: CreateArgs): Created {
 
     // The helper first: with --systemd-cgroup, systemd puts it in the container's scope.
     helper = Helper.start('create', passFds, consolePair ? [consolePair[1]] : []);
+    undo.push('corral-init', stopHelper);
     if (consolePair) closeSync(consolePair[1]);
     const rootfs = rootfsOf(config, bundle);
     const hostMountNs = !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount' && !n.path);
@@ -158,6 +186,11 @@ export function create(g: Globals, a: CreateArgs): Created {
     cgroups = g.systemdCgroup
       ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, early, config.annotations, helper.pid, undefined, intent)
       : createCgroups(a.id, config.linux?.cgroupsPath, early, undefined, intent);
+    const made = cgroups;
+    undo.push('the cgroups', () => {
+      if (made.systemd) systemdDriver().stopScope(made.systemd);
+      removeCgroups(made);
+    });
     checkRealtimePolicy(cgroups, config.process?.scheduler?.policy);
     const plan = createPlan(config, {
       id: a.id,
@@ -179,6 +212,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     });
     helper.send(plan.encode());
     pid = Number(helper.expect(MESSAGES.pid));
+    undo.push('the init', stopHelper);
     if (pidsZero) {
       applyResources(cgroups, { pids: { limit: 0 } });
       cgroups.resources = resources;
@@ -213,12 +247,16 @@ export function create(g: Globals, a: CreateArgs): Created {
       seccomp: config.linux?.seccomp,
     };
     store.write(record);
-    if (pidFile) writePidFile(pidFile, pid);
+    if (pidFile) {
+      writePidFile(pidFile, pid);
+      undo.push('the pid file', () => rmSync(pidFile, { force: true }));
+    }
     if (pidfdSocket) sendPidfd(pidfdSocket, pid);
     helper.say(MESSAGES.commit);
     const r = helper.wait();
     if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);
     helper.close();
+    undo.commit();
     rmSync(creating, { force: true }); // state.json says it all now
     unlock();
     let console: number | undefined;
@@ -228,33 +266,7 @@ export function create(g: Globals, a: CreateArgs): Created {
     }
     return { record, config, console };
   } catch (e) {
-    if (helper) {
-      try {
-        helper.say(MESSAGES.abort);
-      } catch {
-        // already gone
-      }
-      if (pid) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      helper.wait();
-      helper.close();
-    }
-    if (cgroups) {
-      try {
-        if (cgroups.systemd) systemdDriver().stopScope(cgroups.systemd);
-        removeCgroups(cgroups);
-      } catch (c) {
-        logWarn((c as Error).message);
-      }
-    }
-    if (hooksRan) runHooksWarn(config.hooks, 'poststop', state('stopped'));
-    if (pidFile) rmSync(pidFile, { force: true });
-    store.remove(a.id);
+    undo.run(logWarn);
     throw corralErrorOf(e);
   }
 }
