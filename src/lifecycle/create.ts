@@ -214,7 +214,9 @@ export function create(g: Globals, a: CreateArgs): Created {
     pid = Number(helper.expect(MESSAGES.pid));
     undo.push('the init', stopHelper);
     if (pidsZero) {
-      applyResources(cgroups, { pids: { limit: 0 } });
+      // As an update: the device rules stay as written (rewriting them, deny-all first,
+      // raced the init making its devices).
+      applyResources(cgroups, { pids: { limit: 0 } }, { update: true });
       cgroups.resources = resources;
     }
     const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);
