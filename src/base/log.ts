@@ -1,7 +1,8 @@
 // Where corral's messages go. Nothing here touches process.stdout/stderr: Node would
 // make the caller's stdio non-blocking, and the container inherits those fds.
 import { openSync, writeSync, closeSync } from 'node:fs';
-import { fsError } from './errors';
+import { errnoCode, fsError } from './errors';
+import { sleepSync } from './sleep';
 
 export type LogFormat = 'text' | 'json';
 
@@ -78,8 +79,8 @@ export function writeAll(fd: number, text: string): void {
     try {
       buf = buf.subarray(writeSync(fd, buf));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      if (errnoCode(e) !== 'EAGAIN') throw e;
+      sleepSync(1);
     }
   }
 }

@@ -4,10 +4,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import parser from 'yargs-parser';
 import { CorralError, isCorralError } from '../base/errors';
-import type { CommandMain } from '../base/command';
 import type { Globals } from '../base/globals';
-import { configureLog, logError } from '../base/log';
-import { GLOBAL_FLAGS, findCommand, type FlagSpec } from './table';
+import { configureLog, logDebug, logError } from '../base/log';
+import { GLOBAL_FLAGS, findCommand, type FlagSpec } from '../commands/table';
 import { main as stateMain } from '../commands/state';
 import { main as killMain } from '../commands/kill';
 import { main as startMain } from '../commands/start';
@@ -25,13 +24,13 @@ class UsageError extends CorralError {
   }
 }
 
-function parse(argv: string[], flags: FlagSpec[], halt: boolean): Parsed {
+function parse(argv: string[], flags: readonly FlagSpec[], halt: boolean): Parsed {
   const cfg: parser.Options = {
     boolean: flags.filter((f) => f.type === 'boolean').map((f) => f.name),
     string: flags.filter((f) => f.type === 'string').map((f) => f.name),
     number: flags.filter((f) => f.type === 'number').map((f) => f.name),
     array: flags.filter((f) => f.array).map((f) => f.name),
-    alias: Object.fromEntries(flags.filter((f) => f.alias).map((f) => [f.name, f.alias!])),
+    alias: Object.fromEntries(flags.filter((f) => f.alias).map((f) => [f.name, [...f.alias!]])),
     configuration: {
       'halt-at-non-option': halt,
       'camel-case-expansion': false,
@@ -126,19 +125,25 @@ async function main(argv: string[]): Promise<number> {
   const hot = HOT[name];
   if (hot) return hot(globals, c.opts, c.args);
   if (!existsSync(join(__dirname, `cmd-${name}.js`))) throw new CorralError(`${name}: this command is not supported by corral yet`);
-  return loadBundle<{ main: CommandMain }>(`cmd-${name}`).main(globals, c.opts, c.args);
+  return loadBundle<{ main: Main }>(`cmd-${name}`).main(globals, c.opts, c.args);
 }
 
 declare const VERSION: string;
 
 // The commands a container manager calls several times per container are part of
 // this bundle; loading a second file costs more than they weigh.
-const HOT: Record<string, CommandMain> = { state: stateMain, kill: killMain, start: startMain, delete: deleteMain };
+const HOT = { state: stateMain, kill: killMain, start: startMain, delete: deleteMain } as unknown as Record<string, Main>;
+
+/** A command's main as dispatch sees it: parse() made the flags its table entry declares. */
+type Main = (g: Globals, opts: Record<string, unknown>, args: string[]) => number | Promise<number>;
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (isCorralError(e)) logError(e.message);
+    if (isCorralError(e)) {
+      if (e.cause instanceof Error) logDebug(`cause: ${e.cause.stack ?? e.cause.message}`);
+      logError(e.message);
+    }
     else logError(`internal error: ${(e as Error)?.stack ?? String(e)}`);
     process.exit(isCorralError(e) ? e.exitCode : 1);
   },

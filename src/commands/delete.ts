@@ -1,8 +1,8 @@
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { deleteContainer } from '../lifecycle/destroy';
 import { Store } from '../state/store';
 
-export const main: CommandMain = (g, o, [id]) => {
+export const main: CommandMain<'delete'> = (g, o, [id]) => {
   deleteContainer(new Store(g.root), id, !!o.force);
   return 0;
 };

@@ -1,7 +1,7 @@
 // events: the container's stats in runc's JSON, once (--stats) or every --interval,
 // and an {"type":"oom"} line at each OOM of its memory cgroup. It ends when the
 // container's cgroups are gone (deleted), as runc's.
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { CorralError } from '../base/errors';
 import { logError, out } from '../base/log';
 import { hostLayout } from '../linux/cgroups/layout';
@@ -27,7 +27,7 @@ export function parseDuration(s: string): number {
   return total;
 }
 
-export const main: CommandMain = (g, o, [id]) => {
+export const main: CommandMain<'events'> = (g, o, [id]) => {
   const interval = parseDuration(String(o.interval ?? '5s'));
   if (interval <= 0) throw new CorralError('duration interval must be greater than 0');
   const store = new Store(g.root);

@@ -1,26 +1,24 @@
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { exec } from '../lifecycle/exec';
 
-const list = <T>(v: unknown): T[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]) as T[]);
-
-export const main: CommandMain = (g, o, [id, ...command]) =>
+export const main: CommandMain<'exec'> = (g, o, [id, ...command]) =>
   exec(g, {
     id,
     command,
-    processFile: o.process as string | undefined,
+    processFile: o.process,
     tty: !!o.tty,
-    consoleSocket: o['console-socket'] as string | undefined,
+    consoleSocket: o['console-socket'],
     detach: !!o.detach,
-    pidFile: o['pid-file'] as string | undefined,
-    cwd: o.cwd as string | undefined,
-    env: list<string>(o.env),
-    user: o.user as string | undefined,
-    additionalGids: list<number>(o['additional-gids']),
-    caps: list<string>(o.cap),
+    pidFile: o['pid-file'],
+    cwd: o.cwd,
+    env: o.env,
+    user: o.user,
+    additionalGids: o['additional-gids'],
+    caps: o.cap,
     noNewPrivs: !!o['no-new-privs'],
-    apparmor: o.apparmor as string | undefined,
-    processLabel: o['process-label'] as string | undefined,
-    preserveFds: o['preserve-fds'] as number,
+    apparmor: o.apparmor,
+    processLabel: o['process-label'],
+    preserveFds: o['preserve-fds'],
     ignorePaused: !!o['ignore-paused'],
-    cgroups: list<string>(o.cgroup),
+    cgroups: o.cgroup,
   });

@@ -1,5 +1,5 @@
 // features: what this build of corral really supports (runtime-spec features.md).
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { out } from '../base/log';
 import { addon } from '../linux/addon';
 import { CAPABILITIES, kernelLastCap } from '../linux/capabilities';
@@ -14,7 +14,7 @@ const MOUNT_OPTIONS = ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 
 
 declare const VERSION: string;
 
-export const main: CommandMain = () => {
+export const main: CommandMain<'features'> = () => {
   const features = {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.3.0',

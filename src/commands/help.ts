@@ -1,6 +1,6 @@
 // Help text in the layout of runc's (urfave/cli): NAME, USAGE, COMMANDS or OPTIONS,
 // made from the same table the parser uses. Loaded only for help.
-import { COMMANDS, GLOBAL_FLAGS, findCommand, type FlagSpec } from '../cli/table';
+import { COMMANDS, GLOBAL_FLAGS, findCommand, type FlagSpec } from './table';
 import { writeAll } from '../base/log';
 
 /** "--name value, -n value" as urfave/cli writes a flag. */
@@ -9,7 +9,7 @@ function flagName(f: FlagSpec): string {
   return [f.name, ...(f.alias ?? [])].map((n) => `${n.length > 1 ? '--' : '-'}${n}${value}`).join(', ');
 }
 
-function flagLines(flags: FlagSpec[]): string[] {
+function flagLines(flags: readonly FlagSpec[]): string[] {
   const width = Math.max(...flags.map((f) => flagName(f).length));
   return flags.map((f) => {
     const def = f.default !== undefined && f.type !== 'boolean' ? ` (default: ${JSON.stringify(f.default)})` : '';

@@ -1,11 +1,12 @@
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { thaw } from '../linux/cgroups/freezer';
 import { signalAll } from '../lifecycle/destroy';
 import { parseSignal } from '../lifecycle/signals';
 import { Store, statusOf } from '../state/store';
 import { requireStatus } from '../lifecycle/status-rules';
+import { errnoCode } from '../base/errors';
 
-export const main: CommandMain = (g, o, [id, sig]) => {
+export const main: CommandMain<'kill'> = (g, o, [id, sig]) => {
   const store = new Store(g.root);
   const rec = store.read(id);
   const signal = parseSignal(sig);
@@ -19,7 +20,7 @@ export const main: CommandMain = (g, o, [id, sig]) => {
   try {
     process.kill(rec.pid, signal);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') requireStatus('kill', 'stopped', id); // gone meanwhile
+    if (errnoCode(e) === 'ESRCH') requireStatus('kill', 'stopped', id); // gone meanwhile
     throw e;
   }
   // A frozen init does not die of SIGKILL until it is thawed (as runc).

@@ -1,9 +1,9 @@
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { CorralError } from '../base/errors';
 import { out } from '../base/log';
 import { Store, ociState, statusOf } from '../state/store';
 
-export const main: CommandMain = (g, o) => {
+export const main: CommandMain<'list'> = (g, o) => {
   const store = new Store(g.root);
   const rows = store.list().flatMap((id) => {
     try {

@@ -1,11 +1,11 @@
 // pause: freeze every process of the container (v1 freezer or v2 cgroup.freeze) and
 // return once the kernel says they are frozen.
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { freeze } from '../linux/cgroups/freezer';
 import { Store, statusOf } from '../state/store';
 import { requireStatus } from '../lifecycle/status-rules';
 
-export const main: CommandMain = (g, _o, [id]) => {
+export const main: CommandMain<'pause'> = (g, _o, [id]) => {
   const store = new Store(g.root);
   store.withLock(id, (rec) => {
     const status = statusOf(store, rec);

@@ -1,12 +1,12 @@
 // ps: the container's processes. json: the pids of its cgroup; table: the host's
 // `ps` output (ps -ef, or the arguments given) cut to the lines of those pids, as runc.
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { CorralError } from '../base/errors';
 import { out } from '../base/log';
 import { cgroupPids } from '../linux/cgroups/record';
 import { Store } from '../state/store';
 
-export const main: CommandMain = (g, o, [id, ...rest]) => {
+export const main: CommandMain<'ps'> = (g, o, [id, ...rest]) => {
   // `ps ID -- -o pid,comm`: the separator is ours, not ps's.
   const psArgs = rest[0] === '--' ? rest.slice(1) : rest;
   const rec = new Store(g.root).read(id);

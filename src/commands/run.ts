@@ -1,6 +1,6 @@
 // run: create + start, then wait for the container and delete it (unless --detach),
 // exiting with the container's status.
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { addon } from '../linux/addon';
 import { attachConsole } from '../lifecycle/console';
 import { create } from '../lifecycle/create';
@@ -9,7 +9,7 @@ import { destroy } from '../lifecycle/destroy';
 import { start } from '../lifecycle/start';
 import { Store } from '../state/store';
 
-export const main: CommandMain = async (g, o, [id]) => {
+export const main: CommandMain<'run'> = async (g, o, [id]) => {
   const detach = !!o.detach;
   // The init's parent (corral-init) exits after create: the init is re-parented to
   // us, so we can wait for it and forward the signals we receive.

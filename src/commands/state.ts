@@ -1,8 +1,8 @@
-import type { CommandMain } from '../base/command';
+import type { CommandMain } from './table';
 import { out } from '../base/log';
 import { Store, ociState, statusOf } from '../state/store';
 
-export const main: CommandMain = (g, _o, [id]) => {
+export const main: CommandMain<'state'> = (g, _o, [id]) => {
   const store = new Store(g.root);
   const rec = store.read(id);
   const status = statusOf(store, rec);

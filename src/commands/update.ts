@@ -4,7 +4,7 @@
 // the resources as they now are.
 import { readFileSync } from 'node:fs';
 import { parseJson, readRegularFile } from '../spec/json';
-import type { CommandMain } from '../base/command';
+import type { CommandMain, Flags } from './table';
 import { CorralError, isCorralError } from '../base/errors';
 import { updateResources } from '../linux/cgroups/manager';
 import type { Resources } from '../spec/types';
@@ -19,13 +19,13 @@ export function ramInBytes(s: string): number {
   return Math.floor(parseFloat(m[1]) * mul);
 }
 
-function flagValue(o: Record<string, unknown>, name: string, parse: (s: string) => number): number | undefined {
+function flagValue(o: Flags<'update'>, name: keyof Flags<'update'>, parse: (s: string) => number): number | undefined {
   const v = o[name];
   if (v === undefined) return undefined;
   try {
     return parse(String(v));
   } catch (e) {
-    throw new CorralError(`invalid value for ${name}: ${(e as Error).message}`);
+    throw CorralError.wrap(`invalid value for ${name}`, e);
   }
 }
 
@@ -40,7 +40,7 @@ const int = (s: string) => {
 const memory = (s: string) => (s === '-1' ? -1 : ramInBytes(s));
 
 /** The resources runc's update flags stand for. */
-export function resourcesFromFlags(o: Record<string, unknown>): Resources {
+export function resourcesFromFlags(o: Flags<'update'>): Resources {
   const r: Resources = {};
   const set = <K extends 'cpu' | 'memory'>(k: K, field: string, v: number | string | undefined) => {
     if (v === undefined) return;
@@ -70,7 +70,7 @@ function readResources(from: string): Resources {
     text = from === '-' ? readFileSync(0, 'utf8') : readRegularFile(from);
   } catch (e) {
     if (isCorralError(e)) throw e;
-    throw new CorralError(`--resources: cannot read ${from === '-' ? 'standard input' : from}: ${(e as Error).message}`);
+    throw CorralError.wrap(`--resources: cannot read ${from === '-' ? 'standard input' : from}`, e);
   }
   const r = parseJson(text, '--resources');
   // The schema of linux.resources, with errors naming /linux/resources/... fields
@@ -94,10 +94,10 @@ export function mergeResources<T>(base: T, patch: T): T {
   return out as T;
 }
 
-export const main: CommandMain = (g, o, [id]) => {
+export const main: CommandMain<'update'> = (g, o, [id]) => {
   const store = new Store(g.root);
   store.read(id);
-  const patch = o.resources !== undefined ? readResources(String(o.resources)) : resourcesFromFlags(o);
+  const patch = o.resources !== undefined ? readResources(o.resources) : resourcesFromFlags(o);
   // As runc: device rules are not updated (containerd sends them with every update).
   delete patch.devices;
   store.withLock(id, (rec) => {

@@ -5,13 +5,14 @@
 import { createReadStream, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { addon } from '../linux/addon';
+import { errnoCode } from '../base/errors';
 
 function writeAllFd(fd: number, data: Buffer): void {
   for (let off = 0; off < data.length; ) {
     try {
       off += writeSync(fd, data, off);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return; // the pty is gone
+      if (errnoCode(e) !== 'EAGAIN') return; // the pty is gone
     }
   }
 }

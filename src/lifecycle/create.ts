@@ -23,6 +23,7 @@ import { Store, type ContainerRecord } from '../state/store';
 import type { CgroupRecord } from '../linux/cgroups/types';
 import type { Config, OciState } from '../spec/types';
 import { loadConfig } from './config';
+import { TTY_WITHOUT_SOCKET } from '../base/messages';
 
 export interface CreateArgs {
   id: string;
@@ -80,12 +81,12 @@ function sendPidfd(path: string, pid: number): void {
   try {
     sock = addon().connectUnix(path, 5000);
   } catch (e) {
-    throw new CorralError(`--pidfd-socket: ${(e as Error).message}`);
+    throw CorralError.wrap('--pidfd-socket', e);
   }
   try {
     addon().sendPidfd(sock, pid, 'pidfd');
   } catch (e) {
-    throw new CorralError(`--pidfd-socket ${path}: ${(e as Error).message}`);
+    throw CorralError.wrap(`--pidfd-socket ${path}`, e);
   } finally {
     closeSync(sock);
   }
@@ -109,7 +110,7 @@ export function create(g: Globals, a: CreateArgs): Created {
   checkRootfs(config, bundle);
   const ownTerminal = !!config.process?.terminal && !consoleSocket && !!a.attachTerminal;
   if (config.process?.terminal && !consoleSocket && !ownTerminal)
-    throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
+    throw new CorralError(TTY_WITHOUT_SOCKET);
   if (config.process?.apparmorProfile) throw new CorralError('/process/apparmorProfile: AppArmor is not enabled on this host');
   if (config.process?.selinuxLabel || config.linux?.mountLabel)
     throw new CorralError(`${config.process?.selinuxLabel ? '/process/selinuxLabel' : '/linux/mountLabel'}: SELinux is not enabled on this host`);

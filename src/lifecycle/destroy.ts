@@ -10,10 +10,8 @@ import { runHooksWarn } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
 import { requireStatus } from './status-rules';
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+import { NOT_EXIST } from '../base/messages';
+import { sleepSync } from '../base/sleep';
 
 function signalPids(rec: ContainerRecord, sig: number): void {
   const pids = new Set(cgroupPids(rec.cgroups));
@@ -81,7 +79,7 @@ export function killAll(rec: ContainerRecord): void {
         // no freezer
       }
     }
-    sleep(i < 20 ? 1 : 10);
+    sleepSync(i < 20 ? 1 : 10);
   }
 }
 
@@ -144,7 +142,7 @@ function deleteUnrecorded(store: Store, id: string, force: boolean): void {
     unlock = store.lock(id, force ? undefined : 0);
   } catch (e) {
     if (force) return; // gone meanwhile, or a create that still runs after the lock's wait
-    throw isCorralError(e) && / is locked by /.test(e.message) ? new CorralError('container does not exist') : e;
+    throw isCorralError(e) && / is locked by /.test(e.message) ? new CorralError(NOT_EXIST) : e;
   }
   let created = false;
   try {

@@ -20,6 +20,7 @@ import { Store, statusOf } from '../state/store';
 import { requireStatus } from './status-rules';
 import { writePidFile } from './create';
 import { attachConsole } from './console';
+import { TTY_WITHOUT_SOCKET } from '../base/messages';
 
 export interface ExecArgs {
   id: string;
@@ -147,7 +148,7 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   addProcess(plan, proc);
   // As runc: a terminal without --console-socket is ours when we stay (the pty
   // master comes back on a socket pair and we copy it to our stdio).
-  if (proc.terminal && !a.consoleSocket && a.detach) throw new CorralError('cannot allocate tty if runc will detach without setting console socket');
+  if (proc.terminal && !a.consoleSocket && a.detach) throw new CorralError(TTY_WITHOUT_SOCKET);
   const consolePair = proc.terminal && !a.consoleSocket ? addon().socketPair() : undefined;
   if (proc.terminal) addTerminal(plan, proc, consolePair ? Helper.extraFd(passFds, 0) : resolve(a.consoleSocket!));
 

@@ -1,15 +1,12 @@
 // start: let a created container's init go on to exec the user process.
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
-import { CorralError } from '../base/errors';
+import { CorralError, errnoCode } from '../base/errors';
 import { logWarn } from '../base/log';
 import { runHooks } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
 import { requireStatus } from './status-rules';
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+import { sleepSync } from '../base/sleep';
 
 /**
  * The exec fifo handshake. Opening for reading without blocking lets the init's
@@ -26,7 +23,7 @@ function releaseInit(fifo: string, rec: ContainerRecord): void {
       try {
         n = readSync(fd, b, 0, 1, null);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        if (errnoCode(e) !== 'EAGAIN') throw e;
       }
       if (n === 1) return;
       if (!isSameProcess(rec.pid, rec.pidStartTime)) {
@@ -38,7 +35,7 @@ function releaseInit(fifo: string, rec: ContainerRecord): void {
         }
         throw new CorralError('container init exited before start');
       }
-      if (i > 50) sleep(1);
+      if (i > 50) sleepSync(1);
     }
   } finally {
     closeSync(fd);
@@ -76,7 +73,7 @@ function stopOnFailure(rec: ContainerRecord, fn: () => void): void {
     } catch {
       // already gone
     }
-    for (let i = 0; i < 2000 && isSameProcess(rec.pid, rec.pidStartTime); i++) sleep(1);
+    for (let i = 0; i < 2000 && isSameProcess(rec.pid, rec.pidStartTime); i++) sleepSync(1);
     throw e;
   }
 }

@@ -3,13 +3,13 @@
 // exist" to its errdefs; podman reads "container not running").
 import { CorralError } from '../base/errors';
 import type { Status } from '../state/store';
+import { NOT_PAUSED, NOT_RUNNING, eventsNotRunning } from '../base/messages';
 
 interface Rule {
   allows: readonly Status[];
   refusal: (id: string, status: Status) => string;
 }
 
-const NOT_RUNNING = () => 'container not running';
 
 export const STATUS_RULES = {
   start: {
@@ -18,11 +18,11 @@ export const STATUS_RULES = {
       ({ stopped: 'cannot start a container that has stopped', running: 'cannot start an already running container', paused: 'cannot start a paused container' })[s as string] ??
       `cannot start a container in state ${s}`,
   },
-  kill: { allows: ['created', 'running', 'paused'], refusal: NOT_RUNNING },
-  pause: { allows: ['created', 'running'], refusal: NOT_RUNNING },
-  resume: { allows: ['paused'], refusal: () => 'container not paused' },
-  update: { allows: ['created', 'running', 'paused'], refusal: NOT_RUNNING },
-  events: { allows: ['created', 'running', 'paused'], refusal: (id) => `container with id ${id} is not running` },
+  kill: { allows: ['created', 'running', 'paused'], refusal: () => NOT_RUNNING },
+  pause: { allows: ['created', 'running'], refusal: () => NOT_RUNNING },
+  resume: { allows: ['paused'], refusal: () => NOT_PAUSED },
+  update: { allows: ['created', 'running', 'paused'], refusal: () => NOT_RUNNING },
+  events: { allows: ['created', 'running', 'paused'], refusal: eventsNotRunning },
   exec: {
     allows: ['created', 'running'],
     refusal: (_id, s) => (s === 'paused' ? 'cannot exec in a paused container (use --ignore-paused to override)' : 'cannot exec in a stopped container'),

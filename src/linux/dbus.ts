@@ -4,6 +4,7 @@
 // the socket is a plain blocking fd with a timeout, read with fs.readSync.
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { addon } from './addon';
+import { errnoCode } from '../base/errors';
 
 /** A value of D-Bus type `t` carried in a variant: `new Variant('t', 1n)`. */
 export class Variant {
@@ -343,7 +344,7 @@ export class Bus {
     try {
       n = readSync(this.fd, chunk, 0, chunk.length, null);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') throw new Error('D-Bus: no answer in time');
+      if (errnoCode(e) === 'EAGAIN') throw new Error('D-Bus: no answer in time');
       throw e;
     }
     if (n === 0) throw new Error('D-Bus: the connection was closed');

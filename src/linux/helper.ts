@@ -1,7 +1,7 @@
 // Node's side of the conversation with corral-init (addon/init/main.cc): start it
 // with the caller's stdio and preserved fds, send the plan, and read its text lines.
 import { closeSync, readSync, writeSync } from 'node:fs';
-import { CorralError } from '../base/errors';
+import { CorralError, errnoCode } from '../base/errors';
 import { addon } from './addon';
 import { helperPath } from './paths';
 import { MESSAGES } from './plan-records';
@@ -56,7 +56,7 @@ export class Helper {
       try {
         n = readSync(this.sock, buf, 0, buf.length, null);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EINTR' || (e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        if (errnoCode(e) === 'EINTR' || errnoCode(e) === 'EAGAIN') continue;
         throw e;
       }
       if (n === 0) return undefined;

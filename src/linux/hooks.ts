@@ -3,7 +3,7 @@
 // directly; createContainer/startContainer hooks enter the container's namespaces
 // through corral-init's hook mode.
 import { readFileSync } from 'node:fs';
-import { CorralError } from '../base/errors';
+import { CorralError, errnoCode } from '../base/errors';
 import { logWarn } from '../base/log';
 import type { Hook, Hooks, OciState } from '../spec/types';
 import { NAMESPACES } from './namespaces';
@@ -54,8 +54,8 @@ function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid
   });
   const where = `/hooks/${name}/${i} (${hook.path})`;
   // A hook may exit without reading its stdin: only its status counts then.
-  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
-    const code = (r.error as NodeJS.ErrnoException).code;
+  if (r.error && errnoCode(r.error) !== 'EPIPE') {
+    const code = errnoCode(r.error);
     if (code === 'ETIMEDOUT') throw new CorralError(`${name} hook ${where}: timed out after ${hook.timeout}s`);
     throw new CorralError(`${name} hook ${where}: ${code === 'ENOENT' ? 'no such file or directory' : r.error.message}`);
   }

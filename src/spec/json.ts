@@ -3,7 +3,7 @@
 // end), and nesting is bounded before parsing, so nothing downstream (schema errors,
 // the state record) recurses without limit.
 import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
-import { CorralError, fsError } from '../base/errors';
+import { CorralError, errnoCode, fsError } from '../base/errors';
 
 /** Deeper than any config a caller writes (a seccomp rule's argument sits at depth 7). */
 export const MAX_JSON_DEPTH = 128;
@@ -29,7 +29,7 @@ export function readRegularFile(path: string): string {
     if (!st.isFile()) throw new CorralError(`open ${path}: must be a regular file (is ${kindOf(st)})`);
     return readFileSync(fd, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code) throw fsError(`read ${path}`, e);
+    if (errnoCode(e)) throw fsError(`read ${path}`, e);
     throw e;
   } finally {
     closeSync(fd);
@@ -58,6 +58,6 @@ export function parseJson(text: string, name: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new CorralError(`${name}: invalid JSON: ${(e as Error).message}`);
+    throw CorralError.wrap(`${name}: invalid JSON`, e);
   }
 }

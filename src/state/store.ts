@@ -3,11 +3,13 @@
 // creating.json while a create runs. Every failure to write names the path.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { CorralError, fsError } from '../base/errors';
+import { CorralError, errnoCode, fsError } from '../base/errors';
 import { OCI_VERSION } from '../base/version';
 import type { CgroupRecord } from '../linux/cgroups/types';
 import { isSameProcess, readStat } from '../linux/procfs';
 import type { Hooks, OciState, Process, Seccomp } from '../spec/types';
+import { NOT_EXIST, idExists } from '../base/messages';
+import { sleepSync } from '../base/sleep';
 
 
 export interface ContainerRecord {
@@ -73,7 +75,7 @@ export class Store {
     try {
       fs.mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CorralError(`container with id exists: ${id}`);
+      if (errnoCode(e) === 'EEXIST') throw new CorralError(idExists(id));
       throw fsError(`mkdir ${dir}`, e);
     }
     return dir;
@@ -85,7 +87,7 @@ export class Store {
 
   read(id: string): ContainerRecord {
     const rec = this.readJson<ContainerRecord>(id, 'state.json');
-    if (!rec) throw new CorralError('container does not exist');
+    if (!rec) throw new CorralError(NOT_EXIST);
     return rec;
   }
 
@@ -107,13 +109,13 @@ export class Store {
     try {
       text = fs.readFileSync(path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (errnoCode(e) === 'ENOENT') return undefined;
       throw fsError(`read ${path}`, e);
     }
     try {
       return JSON.parse(text) as T;
     } catch (e) {
-      throw new CorralError(`read ${path}: ${(e as Error).message}`);
+      throw CorralError.wrap(`read ${path}`, e);
     }
   }
 
@@ -171,8 +173,8 @@ export class Store {
         fs.symlinkSync(me, path);
         return () => fs.rmSync(path, { force: true });
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') throw new CorralError('container does not exist');
+        const code = errnoCode(e);
+        if (code === 'ENOENT') throw new CorralError(NOT_EXIST);
         if (code !== 'EEXIST') throw fsError(`lock ${path}`, e);
       }
       let holder: string;
@@ -187,7 +189,7 @@ export class Store {
         continue;
       }
       if (Date.now() >= deadline) throw new CorralError(`container ${id} is locked by process ${pid}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      sleepSync(10);
     }
   }
 }

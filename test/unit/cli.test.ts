@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { isCorralError } from '../../src/base/errors';
-import { COMMANDS } from '../../src/cli/table';
+import { COMMANDS } from '../../src/commands/table';
 import { parseSignal } from '../../src/lifecycle/signals';
 import { CAPABILITIES, kernelLastCap } from '../../src/linux/capabilities';
 import { configProblems } from '../../src/spec/validate';

@@ -149,6 +149,6 @@ export function applyDevicesV2(dir: string, r: Resources): void {
   try {
     addon().attachDeviceFilter(dir, prog);
   } catch (e) {
-    throw new CorralError(`${R}/devices: cannot apply the device rules as an eBPF program to ${dir}: ${(e as Error).message}`);
+    throw CorralError.wrap(`${R}/devices: cannot apply the device rules as an eBPF program to ${dir}`, e);
   }
 }

@@ -5,10 +5,7 @@ import { dirname, join } from 'node:path';
 import { CorralError } from '../../base/errors';
 import type { CgroupRecord } from './types';
 import { whyFailed } from './write';
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+import { sleepSync } from '../../base/sleep';
 
 function read(path: string): string | undefined {
   try {
@@ -64,7 +61,7 @@ export function freeze(rec: CgroupRecord, timeoutMs = 10_000): void {
       throw new CorralError(`unable to freeze the container (${f} did not reach the frozen state in ${timeoutMs / 1000}s)`);
     }
     if (!isV2(f) && i % 50 === 0) write(f, 'FROZEN');
-    sleep(i < 20 ? 1 : 10);
+    sleepSync(i < 20 ? 1 : 10);
   }
 }
 
@@ -78,6 +75,6 @@ export function thaw(rec: CgroupRecord, timeoutMs = 10_000): void {
     const s = freezerState(rec);
     if (s === 'thawed' || s === undefined) return;
     if (Date.now() > deadline) throw new CorralError(`unable to thaw the container (${f})`);
-    sleep(i < 20 ? 1 : 10);
+    sleepSync(i < 20 ? 1 : 10);
   }
 }

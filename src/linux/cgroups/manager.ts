@@ -3,7 +3,7 @@
 // (on a hybrid host, v1 for most, the unified hierarchy for what only it has).
 import * as fs from 'node:fs';
 import { join, isAbsolute, dirname, relative } from 'node:path';
-import { CorralError } from '../../base/errors';
+import { CorralError, errnoCode } from '../../base/errors';
 import type { CgroupRecord } from './types';
 import type { Resources } from '../../spec/types';
 import { dirOf, hostLayout, type Hierarchy, type Layout } from './layout';
@@ -30,8 +30,8 @@ function mkdirTracked(dir: string, created: string[], onNew: (d: string) => void
   try {
     fs.mkdirSync(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw new CorralError(`cgroup: mkdir ${dir}: ${(e as Error).message}`);
+    if (errnoCode(e) === 'EEXIST') return;
+    throw CorralError.wrap(`cgroup: mkdir ${dir}`, e);
   }
   created.unshift(dir);
   onNew(dir);
@@ -245,7 +245,7 @@ export function enableControllers(h: Hierarchy, dir: string, controllers: string
         fs.writeFileSync(file, `+${c}`);
       } catch (e) {
         if (!field) continue;
-        const busy = (e as NodeJS.ErrnoException).code === 'EBUSY' ? ' (it has processes of its own: a cgroup v2 parent cannot)' : '';
+        const busy = errnoCode(e) === 'EBUSY' ? ' (it has processes of its own: a cgroup v2 parent cannot)' : '';
         throw new CorralError(`${field}: cannot enable the ${c} controller in ${file}: ${whyFailed(file, e)}${busy}`);
       }
     }

@@ -3,8 +3,9 @@
 // commands load none of them.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { CorralError } from '../../base/errors';
+import { CorralError, errnoCode } from '../../base/errors';
 import type { CgroupRecord } from './types';
+import { sleepSync } from '../../base/sleep';
 
 export function procsFiles(rec: CgroupRecord): string[] {
   return rec.paths.map((p) => join(p, 'cgroup.procs'));
@@ -75,7 +76,7 @@ export function removeCgroups(rec: CgroupRecord, waitMs = 10_000): void {
       try {
         fs.rmdirSync(dir);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
+        const code = errnoCode(e);
         if (code === 'ENOENT') continue;
         if (code === 'EBUSY' && !rec.paths.includes(dir) && !subs.includes(dir)) continue; // another container's parent too
         busy.push(`${dir}: ${(e as Error).message}`);
@@ -83,6 +84,6 @@ export function removeCgroups(rec: CgroupRecord, waitMs = 10_000): void {
     }
     if (!busy.length) return;
     if (Date.now() > deadline) throw new CorralError(`cgroup: cannot remove ${busy.join(', ')} (a process of the container is still there or not yet reaped)`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    sleepSync(10);
   }
 }

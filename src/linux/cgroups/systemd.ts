@@ -257,7 +257,7 @@ function subscribe(bus: Bus): void {
 
 function dbusFailure(what: string, e: unknown): CorralError {
   if (e instanceof CorralError) return e;
-  return new CorralError(`systemd: ${what}: ${(e as Error).message}`);
+  return CorralError.wrap(`systemd: ${what}`, e);
 }
 
 export interface StartedUnit {

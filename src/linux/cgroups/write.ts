@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorralError, errnoText } from '../../base/errors';
+import { CorralError, errnoCode, errnoText } from '../../base/errors';
 
 const MORE_ERRNO: Record<string, string> = {
   ENODEV: 'no such device',
@@ -12,7 +12,7 @@ const MORE_ERRNO: Record<string, string> = {
 
 /** Why a write to a cgroup file failed, in words; ENOENT on a missing file is "not supported". */
 export function whyFailed(path: string, e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const code = errnoCode(e) ?? '';
   // cgroupfs answers EACCES, not ENOENT, for a file it does not have.
   if ((code === 'ENOENT' || code === 'EACCES') && !existsSync(path)) return 'not supported by this host (no such file)';
   return MORE_ERRNO[code] ?? errnoText(code);

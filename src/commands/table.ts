@@ -1,11 +1,14 @@
-// runc's command line: global flags and commands, with their flags. The fast path
-// parses with yargs-parser from this table; help (src/commands/help.ts) is made
-// from it too.
+// runc's command line: global flags and commands, with their flags. The parser
+// (src/cli/main.ts, yargs-parser) and help (./help.ts) are made from this table, and
+// each command's typed flags (Flags<'exec'>) are derived from it: a flag a command
+// reads but does not declare fails tsc.
+import type { Globals } from '../base/globals';
+
 export type FlagType = 'boolean' | 'string' | 'number';
 
 export interface FlagSpec {
   name: string;
-  alias?: string[];
+  alias?: readonly string[];
   type: FlagType;
   desc: string;
   default?: string | number | boolean;
@@ -19,14 +22,14 @@ export interface CommandSpec {
   name: string;
   args: string;
   desc: string;
-  flags: FlagSpec[];
+  flags: readonly FlagSpec[];
   minArgs: number;
   maxArgs: number;
   /** Flags stop at the first argument (the command line of exec). */
   haltAtArg?: boolean;
 }
 
-export const GLOBAL_FLAGS: FlagSpec[] = [
+export const GLOBAL_FLAGS = [
   { name: 'root', type: 'string', default: '/run/corral', desc: 'root directory for storage of container state (this should be located in tmpfs)' },
   { name: 'log', type: 'string', desc: 'set the log file to write corral logs to (default is stderr)' },
   { name: 'log-format', type: 'string', default: 'text', desc: 'set the log format ("text" or "json")' },
@@ -36,18 +39,18 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'criu', type: 'string', desc: 'path to the criu binary used for checkpoint and restore', unsupported: 'checkpoint/restore is not supported by corral' },
   { name: 'help', alias: ['h'], type: 'boolean', desc: 'show help' },
   { name: 'version', alias: ['v'], type: 'boolean', desc: 'print the version' },
-];
+] as const satisfies readonly FlagSpec[];
 
-const bundle: FlagSpec = { name: 'bundle', alias: ['b'], type: 'string', desc: 'path to the root of the bundle directory, defaults to the current directory' };
-const consoleSocket: FlagSpec = { name: 'console-socket', type: 'string', desc: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal' };
-const pidFile: FlagSpec = { name: 'pid-file', type: 'string', desc: 'specify the file to write the process id to' };
-const noPivot: FlagSpec = { name: 'no-pivot', type: 'boolean', desc: 'do not use pivot root to jail process inside rootfs' };
-const noNewKeyring: FlagSpec = { name: 'no-new-keyring', type: 'boolean', desc: 'do not create a new session keyring for the container' };
-const preserveFds: FlagSpec = { name: 'preserve-fds', type: 'number', default: 0, desc: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' };
-const pidfdSocket: FlagSpec = { name: 'pidfd-socket', type: 'string', desc: 'path to an AF_UNIX socket which will receive a file descriptor referencing the init process' };
-const format: FlagSpec = { name: 'format', alias: ['f'], type: 'string', default: 'table', desc: 'select one of: table or json' };
+const bundle = { name: 'bundle', alias: ['b'], type: 'string', desc: 'path to the root of the bundle directory, defaults to the current directory' } as const satisfies FlagSpec;
+const consoleSocket = { name: 'console-socket', type: 'string', desc: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal' } as const satisfies FlagSpec;
+const pidFile = { name: 'pid-file', type: 'string', desc: 'specify the file to write the process id to' } as const satisfies FlagSpec;
+const noPivot = { name: 'no-pivot', type: 'boolean', desc: 'do not use pivot root to jail process inside rootfs' } as const satisfies FlagSpec;
+const noNewKeyring = { name: 'no-new-keyring', type: 'boolean', desc: 'do not create a new session keyring for the container' } as const satisfies FlagSpec;
+const preserveFds = { name: 'preserve-fds', type: 'number', default: 0, desc: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' } as const satisfies FlagSpec;
+const pidfdSocket = { name: 'pidfd-socket', type: 'string', desc: 'path to an AF_UNIX socket which will receive a file descriptor referencing the init process' } as const satisfies FlagSpec;
+const format = { name: 'format', alias: ['f'], type: 'string', default: 'table', desc: 'select one of: table or json' } as const satisfies FlagSpec;
 
-export const COMMANDS: CommandSpec[] = [
+export const COMMANDS = [
   { name: 'create', args: '<container-id>', desc: 'create a container', minArgs: 1, maxArgs: 1,
     flags: [bundle, consoleSocket, pidfdSocket, pidFile, noPivot, noNewKeyring, preserveFds] },
   { name: 'start', args: '<container-id>', desc: 'executes the user defined process in a created container', minArgs: 1, maxArgs: 1, flags: [] },
@@ -109,8 +112,27 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'spec', args: '', desc: 'create a new specification file', minArgs: 0, maxArgs: 0,
     flags: [bundle, { name: 'rootless', type: 'boolean', desc: 'generate a configuration for a rootless container' }] },
   { name: 'features', args: '', desc: 'show the enabled features', minArgs: 0, maxArgs: 0, flags: [] },
-];
+] as const satisfies readonly CommandSpec[];
 
 export function findCommand(name: string): CommandSpec | undefined {
-  return COMMANDS.find((c) => c.name === name);
+  return (COMMANDS as readonly CommandSpec[]).find((c) => c.name === name);
 }
+
+export type CommandName = (typeof COMMANDS)[number]['name'];
+
+/** What the parser hands a flag of this spec: arrays for repeatable flags. */
+type ValueOf<F> = F extends { type: 'boolean' } ? boolean
+  : F extends { type: 'number' } ? (F extends { array: true } ? number[] : number)
+  : F extends { array: true } ? string[] : string;
+
+type FlagsOf<N extends CommandName> = Extract<(typeof COMMANDS)[number], { name: N }>['flags'][number];
+
+/** A command's flags by name, typed from the table; a flag with a default is always set. */
+export type Flags<N extends CommandName> = {
+  [F in FlagsOf<N> as F extends { default: unknown } ? F['name'] : never]: ValueOf<F>;
+} & {
+  [F in FlagsOf<N> as F extends { default: unknown } ? never : F['name']]?: ValueOf<F>;
+};
+
+/** What every command module exports as `main`: typed flags in, exit status out. */
+export type CommandMain<N extends CommandName> = (g: Globals, opts: Flags<N>, args: string[]) => number | Promise<number>;
