@@ -84,3 +84,21 @@ export function writeAll(fd: number, text: string): void {
     }
   }
 }
+
+/**
+ * --debug: "<operation>: <phase> took 1.2ms" once fn returns (or "failed after" once it
+ * throws), so a slow or failing create/start/exec/delete shows where its time went.
+ */
+export function phase<T>(operation: string, name: string, fn: () => T): T {
+  if (!config.debug) return fn();
+  const t0 = performance.now();
+  const took = () => `${(performance.now() - t0).toFixed(1)}ms`;
+  try {
+    const r = fn();
+    emit('debug', `${operation}: ${name} took ${took()}`);
+    return r;
+  } catch (e) {
+    emit('debug', `${operation}: ${name} failed after ${took()}`);
+    throw e;
+  }
+}

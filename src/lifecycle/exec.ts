@@ -16,11 +16,13 @@ import { addSeccomp } from '../linux/seccomp';
 import { parseJson, readRegularFile } from '../spec/json';
 import { configProblems } from '../spec/validate';
 import type { Process } from '../spec/types';
-import { Store, statusOf } from '../state/store';
+import { Store, statusOf, type ContainerRecord } from '../state/store';
 import { requireStatus } from './status-rules';
 import { writePidFile } from './create';
 import { attachConsole } from './console';
 import { TTY_WITHOUT_SOCKET } from '../base/messages';
+import { logWarn } from '../base/log';
+import { Rollback } from '../base/rollback';
 
 export interface ExecArgs {
   id: string;
@@ -126,18 +128,23 @@ function namespacePaths(pid: number, types: string[]): [number, string][] {
   return out;
 }
 
-export async function exec(g: Globals, a: ExecArgs): Promise<number> {
+/** The process exec runs, with the container's record, once the status allows it. */
+function prepare(g: Globals, a: ExecArgs): { rec: ContainerRecord; proc: Process; passFds: number } {
   const store = new Store(g.root);
   const rec = store.read(a.id);
-  const status = statusOf(store, rec);
-  requireStatus(a.ignorePaused ? 'exec --ignore-paused' : 'exec', status, a.id);
+  requireStatus(a.ignorePaused ? 'exec --ignore-paused' : 'exec', statusOf(store, rec), a.id);
   const proc = processFor(rec.process, a);
   if (proc.apparmorProfile) throw new CorralError('exec: apparmorProfile: AppArmor is not enabled on this host');
   if (proc.selinuxLabel) throw new CorralError('exec: selinuxLabel: SELinux is not enabled on this host');
+  // As runc: a terminal without --console-socket is ours when we stay.
+  if (proc.terminal && !a.consoleSocket && a.detach) throw new CorralError(TTY_WITHOUT_SOCKET);
   const listenFds = Number(process.env.LISTEN_FDS) > 0 ? Number(process.env.LISTEN_FDS) : 0;
   if (listenFds) proc.env = mergeEnv(proc.env ?? [], [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1']);
-  const passFds = listenFds + (a.preserveFds ?? 0);
+  return { rec, proc, passFds: listenFds + (a.preserveFds ?? 0) };
+}
 
+/** What corral-init is told: the namespaces and cgroups to join, then the process. */
+function execPlan(rec: ContainerRecord, proc: Process, a: ExecArgs, passFds: number, consoleFd: number | undefined): Plan {
   const plan = new Plan().add('mode', 'exec');
   const types = rec.namespaces.map((n) => n.type);
   for (const [flag, path] of namespacePaths(rec.pid, types)) plan.add('setns', flag, path);
@@ -146,30 +153,66 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   if (rec.seccomp) addSeccomp(plan, rec.seccomp, '/linux/seccomp', { id: rec.id, bundle: rec.bundle, annotations: rec.annotations, initPid: rec.pid });
   if (proc.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
   addProcess(plan, proc);
-  // As runc: a terminal without --console-socket is ours when we stay (the pty
-  // master comes back on a socket pair and we copy it to our stdio).
-  if (proc.terminal && !a.consoleSocket && a.detach) throw new CorralError(TTY_WITHOUT_SOCKET);
-  const consolePair = proc.terminal && !a.consoleSocket ? addon().socketPair() : undefined;
-  if (proc.terminal) addTerminal(plan, proc, consolePair ? Helper.extraFd(passFds, 0) : resolve(a.consoleSocket!));
+  if (proc.terminal) addTerminal(plan, proc, consoleFd ?? resolve(a.consoleSocket!));
+  return plan;
+}
 
-  // Not detached: the process outlives corral-init and is handed to us to wait for.
+interface Started {
+  pid: number;
+  /** The pty's master, when the terminal is ours (no --console-socket). */
+  master?: number;
+}
+
+/**
+ * corral-init runs the process and exits once it is started; without --detach the
+ * process is handed to us (we are its subreaper) to wait for. Undo: kill it.
+ */
+function startProcess(rec: ContainerRecord, proc: Process, a: ExecArgs, passFds: number, undo: Rollback): Started {
+  // The pty master comes back on a socket pair and we copy it to our stdio.
+  const consolePair = proc.terminal && !a.consoleSocket ? addon().socketPair() : undefined;
+  let plan: Plan;
+  try {
+    plan = execPlan(rec, proc, a, passFds, consolePair ? Helper.extraFd(passFds, 0) : undefined);
+  } catch (e) {
+    if (consolePair) consolePair.forEach((fd) => closeSync(fd));
+    throw e;
+  }
   if (!a.detach) addon().setSubreaper();
   const helper = Helper.start('exec', passFds, consolePair ? [consolePair[1]] : []);
   if (consolePair) closeSync(consolePair[1]);
-  let pid: number;
-  let master: number | undefined;
   try {
     helper.send(plan.encode());
-    pid = Number(helper.expect(MESSAGES.pid));
+    const pid = Number(helper.expect(MESSAGES.pid));
+    if (!(pid > 0)) throw new CorralError(`exec: corral-init sent no pid (${JSON.stringify(pid)})`);
+    undo.push(`the exec'd process ${pid}`, () => {
+      process.kill(pid, 'SIGKILL');
+      if (!a.detach) addon().wait(pid, false);
+    });
     helper.expect(MESSAGES.ready);
-    if (consolePair) master = addon().recvFd(consolePair[0]).fd;
+    if (!consolePair) return { pid };
+    const master = addon().recvFd(consolePair[0]).fd;
+    undo.push('the console', () => closeSync(master));
+    return { pid, master };
   } finally {
     helper.wait();
     helper.close();
     if (consolePair) closeSync(consolePair[0]);
   }
-  if (a.pidFile) writePidFile(a.pidFile, pid);
+}
+
+export async function exec(g: Globals, a: ExecArgs): Promise<number> {
+  const { rec, proc, passFds } = prepare(g, a);
+  const undo = new Rollback();
+  let started: Started;
+  try {
+    started = startProcess(rec, proc, a, passFds, undo);
+    if (a.pidFile) writePidFile(a.pidFile, started.pid);
+    undo.commit();
+  } catch (e) {
+    undo.run(logWarn);
+    throw e;
+  }
   if (a.detach) return 0;
-  const r = master !== undefined ? await attachConsole(master, pid) : addon().wait(pid, true);
+  const r = started.master !== undefined ? await attachConsole(started.master, started.pid) : addon().wait(started.pid, true);
   return r.signal ? 128 + r.signal : r.status ?? 0;
 }

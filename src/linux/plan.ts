@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CorralError } from '../base/errors';
 import { logDebug } from '../base/log';
-import type { Config, IdMapping, Mount, Process } from '../spec/types';
+import type { Config, IdMapping, Linux, Mount, Process } from '../spec/types';
 import type { CgroupRecord } from './cgroups/types';
 import { CAPABILITIES, capabilityMasks } from './capabilities';
 import { hostLayout } from './cgroups/layout';
@@ -173,9 +173,8 @@ function addCgroupMount(plan: Plan, m: Mount, flags: number, dirs: string[]): vo
   if (ro) plan.add('mount', '', m.destination, '', MS.REMOUNT | MS.RDONLY | CGROUP_MOUNT_FLAGS, 'mode=755', 0, 'none', 0, 0, 0);
 }
 
-export function createPlan(config: Config, o: CreateOptions): Plan {
-  const plan = new Plan().add('mode', 'create');
-  const linux = config.linux ?? {};
+/** Namespaces to join (setns, in order) or make (one clone flag set), and the id maps. */
+function addNamespaces(plan: Plan, linux: Linux): void {
   const namespaces = linux.namespaces ?? [];
   let cloneflags = 0;
   for (const ns of namespaces) {
@@ -184,7 +183,6 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     else cloneflags |= info.flag;
   }
   plan.add('cloneflags', cloneflags);
-  const userns = namespaces.some((n) => n.type === 'user');
   if (cloneflags & CLONE_NEWUSER) {
     plan.add('uidmap', idMap(linux.uidMappings ?? []));
     plan.add('gidmap', idMap(linux.gidMappings ?? []));
@@ -193,18 +191,19 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     const t = Object.entries(linux.timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
     plan.add('timens', t);
   }
+}
+
+/** The cgroups the init joins, and what corral-init removes should create fail after it took over. */
+function addCgroupsAndCleanup(plan: Plan, o: CreateOptions): void {
   for (const f of procsFiles(o.cgroups)) plan.add('cgroup', f);
   if (o.cgroups.unified) plan.add('cgroup2', o.cgroups.unified);
   for (const f of o.cgroupHome) plan.add('cgroup-home', f);
   for (const d of o.cgroups.created) plan.add('cleanup-cgroup', d);
   for (const f of o.cleanup.files) plan.add('cleanup-file', f);
   plan.add('cleanup-dir', o.cleanup.dir);
+}
 
-  const proc = config.process;
-  if (proc?.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
-  if (config.hostname !== undefined) plan.add('hostname', config.hostname);
-  if (config.domainname !== undefined) plan.add('domainname', config.domainname);
-
+function addRootfs(plan: Plan, config: Config, o: CreateOptions): void {
   const rootfs = rootfsOf(config, o.bundle);
   let st;
   try {
@@ -216,8 +215,11 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   plan.add('rootfs', rootfs);
   if (config.root?.readonly) plan.add('readonlyroot', 1);
   if (o.noPivot) plan.add('nopivot', 1);
-  if (linux.rootfsPropagation) plan.add('rootprop', PROPAGATION[linux.rootfsPropagation]);
+  if (config.linux?.rootfsPropagation) plan.add('rootprop', PROPAGATION[config.linux.rootfsPropagation]);
+}
 
+/** The config's mounts, in order; what the devices step needs to know about /dev. */
+function addMounts(plan: Plan, config: Config, o: CreateOptions): { devBound: boolean; hasDevpts: boolean } {
   let devBound = false;
   let hasDevpts = false;
   (config.mounts ?? []).forEach((m, i) => {
@@ -252,16 +254,43 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
     plan.add('mount', src, m.destination, bind ? '' : type, flags, opts.data.join(','), opts.propagation, kind,
       opts.copyup ? 1 : 0, opts.attrSet, opts.attrClear);
   });
+  return { devBound, hasDevpts };
+}
 
-  const devices = devBound ? [] : DEFAULT_DEVICES.filter((d) => !linux.devices?.some((c) => c.path === d.path));
+/** The default devices and linux.devices (bound from the host in a user namespace), and /dev's links. */
+function addDevices(plan: Plan, linux: Linux, dev: { devBound: boolean; hasDevpts: boolean }): void {
+  const userns = (linux.namespaces ?? []).some((n) => n.type === 'user');
+  // A /dev bound from the caller has its own devices; linux.devices are still made in it.
+  const devices = dev.devBound ? [] : DEFAULT_DEVICES.filter((d) => !linux.devices?.some((c) => c.path === d.path));
   // With a devpts, /dev/ptmx is always its link (runc's way), whatever linux.devices says.
-  const ptmxLink = !devBound && hasDevpts;
+  const ptmxLink = !dev.devBound && dev.hasDevpts;
   for (const d of [...devices, ...(linux.devices ?? []).filter((d) => !(ptmxLink && d.path === '/dev/ptmx'))]) {
     const type = d.type === 'u' ? 'c' : d.type;
     plan.add('device', d.path, type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666,
       toHost(linux.uidMappings, d.uid ?? 0), toHost(linux.gidMappings, d.gid ?? 0), userns ? 'bind' : 'mknod');
   }
-  if (!devBound) for (const [target, link] of defaultSymlinks(hasDevpts)) plan.add('symlink', target, link);
+  if (!dev.devBound) for (const [target, link] of defaultSymlinks(dev.hasDevpts)) plan.add('symlink', target, link);
+}
+
+function addPersonality(plan: Plan, personality: NonNullable<Linux['personality']>): void {
+  if (personality.flags?.length) throw new CorralError('/linux/personality/flags: personality flags are not supported by corral');
+  const dom = PERSONALITIES[personality.domain];
+  if (dom === undefined) throw new CorralError(`/linux/personality/domain: unknown domain "${personality.domain}" (LINUX or LINUX32)`);
+  plan.add('personality', dom);
+}
+
+/** The plan of `create`, in the order corral-init reads it (see plan-records.ts). */
+export function createPlan(config: Config, o: CreateOptions): Plan {
+  const plan = new Plan().add('mode', 'create');
+  const linux = config.linux ?? {};
+  addNamespaces(plan, linux);
+  addCgroupsAndCleanup(plan, o);
+  const proc = config.process;
+  if (proc?.oomScoreAdj !== undefined) plan.add('oomscore', proc.oomScoreAdj);
+  if (config.hostname !== undefined) plan.add('hostname', config.hostname);
+  if (config.domainname !== undefined) plan.add('domainname', config.domainname);
+  addRootfs(plan, config, o);
+  addDevices(plan, linux, addMounts(plan, config, o));
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) plan.add('sysctl', k, v);
   for (const p of linux.maskedPaths ?? []) plan.add('masked', p);
   for (const p of linux.readonlyPaths ?? []) plan.add('readonly', p);
@@ -269,12 +298,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   if (h.prestart?.length || h.createRuntime?.length || h.createContainer?.length) plan.add('hooks', 1);
   if (o.preserveFds) plan.add('preservefds', o.preserveFds);
   if (!o.noNewKeyring) plan.add('keyring', `_ses.${o.id}`);
-  if (linux.personality) {
-    if (linux.personality.flags?.length) throw new CorralError('/linux/personality/flags: personality flags are not supported by corral');
-    const dom = PERSONALITIES[linux.personality.domain];
-    if (dom === undefined) throw new CorralError(`/linux/personality/domain: unknown domain "${linux.personality.domain}" (LINUX or LINUX32)`);
-    plan.add('personality', dom);
-  }
+  if (linux.personality) addPersonality(plan, linux.personality);
   if (linux.memoryPolicy) addMemoryPolicy(plan, linux.memoryPolicy);
   for (const key of ['intelRdt', 'netDevices'] as const)
     if (linux[key] !== undefined) throw new CorralError(`/linux/${key}: is not supported by corral`);
