@@ -1,3 +1,5 @@
+import { errnoText } from './errno';
+
 /** An error meant for the user: its message is printed as is, and corral exits with `exitCode`. */
 export class CorralError extends Error {
   /** Each command bundle has its own copy of this class: test for this, not instanceof. */
@@ -16,25 +18,6 @@ export function fsError(what: string, err: unknown): CorralError {
   const e = err as NodeJS.ErrnoException;
   const reason = e.code ? errnoText(e.code) : String(e.message ?? err);
   return new CorralError(`${what}: ${reason}`);
-}
-
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EEXIST: 'file exists',
-  ENOTDIR: 'not a directory',
-  EISDIR: 'is a directory',
-  EINVAL: 'invalid argument',
-  EBUSY: 'device or resource busy',
-  ESRCH: 'no such process',
-  ENOSPC: 'no space left on device',
-  EROFS: 'read-only file system',
-  ENOTEMPTY: 'directory not empty',
-};
-
-export function errnoText(code: string): string {
-  return ERRNO_TEXT[code] ?? code.toLowerCase();
 }
 
 /**
