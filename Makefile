@@ -22,10 +22,14 @@ build/schemas/validators.js: scripts/build-schemas.mjs schemas/spec-1.3-addition
 	npm run --silent build:schemas
 
 # The plan's records, defined in TypeScript, as the C++ header corral-init parses with.
-build/gen/plan_records.h: src/linux/plan-records.ts scripts/gen-plan-header.mjs node_modules/.package-lock.json
+build/gen/plan_records.h: src/linux/plan-records.ts scripts/gen-plan-header.mjs scripts/ts-module.mjs node_modules/.package-lock.json
 	node scripts/gen-plan-header.mjs
 
-build/addon/.built: $(ADDON_SOURCES) build/gen/plan_records.h node_modules/.package-lock.json
+# corral's words for each errno, defined in TypeScript, as the table corral-init and the addon print.
+build/gen/errno_text.h: src/base/errno.ts scripts/gen-errno-header.mjs scripts/ts-module.mjs node_modules/.package-lock.json
+	node scripts/gen-errno-header.mjs
+
+build/addon/.built: $(ADDON_SOURCES) build/gen/plan_records.h build/gen/errno_text.h node_modules/.package-lock.json
 	npm run --silent build:addon
 	@touch $@
 

@@ -1,20 +1,11 @@
 // Generates build/gen/plan_records.h from src/linux/plan-records.ts, the one definition
 // of the plan's records and of the conversation's messages: corral-init parses with the
 // enum and field counts it holds, and speaks with its message names.
-import { buildSync } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { loadTs, root, writeIfChanged } from './ts-module.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'build/gen/plan_records.h');
-const { outputFiles } = buildSync({
-  entryPoints: [join(root, 'src/linux/plan-records.ts')], bundle: true, write: false, format: 'cjs', platform: 'node',
-});
-const mod = { exports: {} };
-new Function('module', 'exports', 'require', outputFiles[0].text)(mod, mod.exports, createRequire(import.meta.url));
-const { RECORDS, MESSAGES } = mod.exports;
+const { RECORDS, MESSAGES } = loadTs('src/linux/plan-records.ts');
 
 const ident = (s) => s.replace(/[^A-Za-z0-9]/g, '_');
 const tags = Object.keys(RECORDS);
@@ -42,6 +33,4 @@ for (const t of tags) {
 }
 // The conversation's message names (see MESSAGES in plan-records.ts).
 lines.push('', ...Object.entries(MESSAGES).map(([k, v]) => `constexpr const char *kMsg${k[0].toUpperCase()}${k.slice(1)} = "${v}";`));
-const text = lines.join('\n') + '\n';
-mkdirSync(dirname(out), { recursive: true });
-if (!existsSync(out) || readFileSync(out, 'utf8') !== text) writeFileSync(out, text);
+writeIfChanged(out, lines.join('\n') + '\n');

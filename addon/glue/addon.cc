@@ -22,14 +22,19 @@
 #include <string>
 #include <vector>
 
-#include "../init/util.h"  // send_fd, shared with corral-init
+#include "../init/util.h"  // send_fd and errno words, shared with corral-init
 
 extern char **environ;
 
 namespace {
 
+// "<what>: <strerror's words>", capitalized as these messages have always read (corralErrorOf
+// lower-cases them where create reports them).
 Napi::Error ErrnoError(Napi::Env env, const std::string &what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  Buf text;
+  buf_reset(&text);
+  buf_strerror(&text, err);
+  Napi::Error e = Napi::Error::New(env, what + ": " + buf_cstr(&text));
   e.Set("errno", Napi::Number::New(env, err));
   return e;
 }

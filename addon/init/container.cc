@@ -238,20 +238,28 @@ static void bring_up_lo() {
 
 static void exit_on_signal(int sig) { _exit(128 + sig); }
 
-void container_main(const Plan *p, int sock) {
-  g_report_fd = sock;
-  sync_expect(sock, kMsgGo);  // the parent has written our id maps
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
-  // The fifo is reopened for writing through our /proc/self/fd at start time, when
-  // its path is not reachable by name any more. It was opened by our parent as the
-  // host's root (a user namespace's root cannot search a 0700/0600 state directory).
-  // The fd directory is of a procfs of the container's pid namespace, never the
-  // host's /proc (see fs.h).
-  int fifo = p->fifo_fd, fddir = -1;
-  if (fifo >= 0) {
-    fddir = open_own_fd_dir();
-    if (fddir < 0) die_errno("open /proc/self/fd", nullptr, errno);
-  }
+// Until execve a signal that would end a normal process ends this one too,
+// although as a pid namespace's init it would otherwise ignore it.
+static void exit_on_terminating_signals() {
+  struct sigaction sa = {};
+  sa.sa_handler = exit_on_signal;
+  const int term_sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM};
+  for (int s : term_sigs) sigaction(s, &sa, nullptr);
+}
+
+// The fifo is reopened for writing through our /proc/self/fd at start time, when
+// its path is not reachable by name any more. It was opened by our parent as the
+// host's root (a user namespace's root cannot search a 0700/0600 state directory).
+// The fd directory is of a procfs of the container's pid namespace, never the
+// host's /proc (see fs.h). -1 without a fifo.
+static int open_fifo_fd_dir(const Plan *p) {
+  if (p->fifo_fd < 0) return -1;
+  int fddir = open_own_fd_dir();
+  if (fddir < 0) die_errno("open /proc/self/fd", nullptr, errno);
+  return fddir;
+}
+
+static void become_user_namespace_root(const Plan *p) {
   // In a new or joined user namespace, be its root (the id the maps give 0).
   if (((p->cloneflags & CLONE_NEWUSER) || p->joins_user) &&
       (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
@@ -260,20 +268,17 @@ void container_main(const Plan *p, int sock) {
   // its mqueue filesystem belongs to whoever makes it (runc's order, too).
   if ((p->cloneflags & CLONE_NEWUSER) && (p->cloneflags & CLONE_NEWIPC) && unshare(CLONE_NEWIPC) < 0)
     die_errno("unshare ipc namespace", nullptr, errno);
-  // Until execve a signal that would end a normal process ends this one too,
-  // although as a pid namespace's init it would otherwise ignore it.
-  struct sigaction sa = {};
-  sa.sa_handler = exit_on_signal;
-  const int term_sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM};
-  for (int s : term_sigs) sigaction(s, &sa, nullptr);
-  umask(0);
+}
 
+static void set_up_network_and_names(const Plan *p) {
   if (p->new_net) bring_up_lo();
   if (p->hostname && sethostname(p->hostname, cstrlen(p->hostname)) < 0) die_errno("sethostname", p->hostname, errno);
   if (p->domainname && setdomainname(p->domainname, cstrlen(p->domainname)) < 0)
     die_errno("setdomainname", p->domainname, errno);
+}
 
-  bool private_ns = p->cloneflags & CLONE_NEWNS;
+// The rootfs bound onto itself (so it is a mount pivot_root can move), opened.
+static int bind_rootfs(const Plan *p, bool private_ns) {
   if (private_ns) {
     // Nothing mounted from here on may propagate back to the host.
     unsigned long rootflag = (p->rootprop & (MS_PRIVATE | MS_SLAVE)) ? p->rootprop : (MS_SLAVE | MS_REC);
@@ -282,7 +287,11 @@ void container_main(const Plan *p, int sock) {
   if (mount(p->rootfs, p->rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) die_errno("bind rootfs", p->rootfs, errno);
   int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die_errno("open rootfs", p->rootfs, errno);
+  return rootfd;
+}
 
+// Mounts, devices, symlinks, sysctls, masked and read-only paths, and the cwd.
+static void populate_rootfs(const Plan *p, int rootfd) {
   for (int i = 0; i < p->nmounts; i++) do_mount(rootfd, &p->mounts[i]);
   for (int i = 0; i < p->ndevices; i++) make_device(rootfd, &p->devices[i]);
   for (int i = 0; i < p->nsymlinks; i++) make_symlink(rootfd, &p->symlinks[i]);
@@ -294,12 +303,17 @@ void container_main(const Plan *p, int sock) {
     if (c < 0) die_errno("cwd", p->cwd, errno);
     close(c);
   }
-  if (p->hooks) {  // createRuntime/createContainer hooks run now, before the root changes
-    say(sock, kMsgHooks);
-    sync_expect(sock, kMsgContinue);
-  }
-  enter_root(p, rootfd);
-  close(rootfd);
+}
+
+// createRuntime/createContainer hooks run now, before the root changes.
+static void wait_for_create_hooks(const Plan *p, int sock) {
+  if (!p->hooks) return;
+  say(sock, kMsgHooks);
+  sync_expect(sock, kMsgContinue);
+}
+
+// In the new root: read-only if asked, its propagation, the process's cwd.
+static void finish_root(const Plan *p, bool private_ns) {
   if (p->readonly_root) {
     int r = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (r < 0 || mount("", "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(r), nullptr) < 0)
@@ -309,32 +323,63 @@ void container_main(const Plan *p, int sock) {
   if (private_ns && p->rootprop && mount("", "/", nullptr, p->rootprop, nullptr) < 0)
     die_errno("set rootfsPropagation", nullptr, errno);
   if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir", p->cwd, errno);
+}
+
+// Everything the process gets before execve; path receives the program's path.
+static void prepare_process(const Plan *p, char *path, size_t cap) {
   apply_rlimits(p);
   apply_process_attrs(p);
-  char path[4096];
   // A container created without a process can never be started: it only waits.
   if (p->nargv) {
-    resolve_exec(p, path, sizeof(path));
+    resolve_exec(p, path, cap);
     prepare_env(p);
   }
   if (p->terminal) setup_terminal(p, true);
+}
 
+// Ready, then the runtime's commit: from here on we depend on no one and errors go
+// to the container's stderr.
+static void report_ready_and_commit(int sock) {
   say(sock, kMsgReady);
   sync_expect(sock, kMsgCommit);
   if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
   close(sock);
-  g_report_fd = -1;  // from here on errors go to the container's stderr
+  g_report_fd = -1;
+}
 
-  if (fifo >= 0) {
-    Buf name; buf_reset(&name); buf_num(&name, fifo);
-    int w;
-    do w = openat(fddir, buf_cstr(&name), O_WRONLY | O_CLOEXEC); while (w < 0 && errno == EINTR);
-    if (w < 0) die_errno("open exec fifo", nullptr, errno);
-    if (!write_all(w, "0", 1)) die_errno("write exec fifo", nullptr, errno);
-    close(w);
-    close(fifo);
-    close(fddir);
-  }
+// Blocks until `start` opens the fifo for reading, then tells it we run.
+static void wait_for_start(int fifo, int fddir) {
+  if (fifo < 0) return;
+  Buf name; buf_reset(&name); buf_num(&name, fifo);
+  int w;
+  do w = openat(fddir, buf_cstr(&name), O_WRONLY | O_CLOEXEC); while (w < 0 && errno == EINTR);
+  if (w < 0) die_errno("open exec fifo", nullptr, errno);
+  if (!write_all(w, "0", 1)) die_errno("write exec fifo", nullptr, errno);
+  close(w);
+  close(fifo);
+  close(fddir);
+}
+
+void container_main(const Plan *p, int sock) {
+  g_report_fd = sock;
+  sync_expect(sock, kMsgGo);  // the parent has written our id maps
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno("prctl pdeathsig", nullptr, errno);
+  int fifo = p->fifo_fd, fddir = open_fifo_fd_dir(p);
+  become_user_namespace_root(p);
+  exit_on_terminating_signals();
+  umask(0);
+  set_up_network_and_names(p);
+  bool private_ns = p->cloneflags & CLONE_NEWNS;
+  int rootfd = bind_rootfs(p, private_ns);
+  populate_rootfs(p, rootfd);
+  wait_for_create_hooks(p, sock);
+  enter_root(p, rootfd);
+  close(rootfd);
+  finish_root(p, private_ns);
+  char path[4096];
+  prepare_process(p, path, sizeof(path));
+  report_ready_and_commit(sock);
+  wait_for_start(fifo, fddir);
   if (!p->nargv) _exit(0);  // created without a process: nothing to run
   exec_process(p, path);
 }

@@ -4,6 +4,7 @@
 //   exec SOCKFD     read a plan, join a container's namespaces and cgroups, run a process
 //   hook PID NSFLAGS TIMEOUT PATH ARG0 [ARG...]   run a hook (inside the namespaces of PID)
 //   check-plan      read a plan on stdin, print what was parsed (the drift test)
+//   errno-text N... print a line "N <errno_text(N)>" per N (test/unit/errno.test.ts)
 // Messages on the socket are text lines; see src/linux/helper.ts for Node's side.
 #include <errno.h>
 #include <fcntl.h>
@@ -381,6 +382,10 @@ int main(int argc, char **argv, char **envp) {
     const char *err = plan_parse(&g_plan, buf, len);
     if (err) die_msg(err, nullptr);
     plan_dump(&g_plan, 1);
+    return 0;
+  }
+  if (streq(argv[1], "errno-text")) {
+    for (int i = 2; i < argc; i++) say(1, argv[i], -1, errno_text((int)parse_ll(argv[i])));
     return 0;
   }
   // A hook in the host's namespaces (PID 0) never lets the container near this binary.

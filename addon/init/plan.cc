@@ -59,18 +59,24 @@ T *alloc(int n) {
 
 }  // namespace
 
-const char *plan_parse(Plan *p, char *buf, unsigned len) {
+// The fields whose zero means something: -1 for "leave as is" and "no fd".
+static void set_defaults(Plan *p) {
   p->umask = -1;
   p->personality = -1;
   p->ioprio = -1;
   p->console_fd = -1;
   p->fifo_fd = -1;
-  // First pass: how many of each record, to size the arrays.
-  int count[kRecCount] = {};
+}
+
+// First pass: how many of each record, to size the arrays.
+static const char *count_records(char *buf, unsigned len, int count[kRecCount]) {
   Record r;
   Reader pass{buf, buf + len, nullptr};
   while (pass.next(&r)) count[(int)r.tag]++;
-  if (pass.err) return pass.err;
+  return pass.err;
+}
+
+static bool alloc_arrays(Plan *p, const int count[kRecCount]) {
   auto n = [&](Rec t) { return count[(int)t]; };
   p->joins = alloc<NsJoin>(n(Rec::setns));
   p->cgroups = alloc<const char *>(n(Rec::cgroup));
@@ -90,125 +96,156 @@ const char *plan_parse(Plan *p, char *buf, unsigned len) {
   p->exec_env = alloc<const char *>(n(Rec::env) + 2);  // + HOME, + NULL
   p->seccomp.archs = alloc<const char *>(n(Rec::seccomp_arch));
   p->seccomp.rules = alloc<SeccompRule>(n(Rec::seccomp_rule));
-  if (!p->exec_env || !p->seccomp.rules) return "plan: out of memory";
+  return p->exec_env && p->seccomp.rules;
+}
 
-  Reader rd{buf, buf + len, nullptr};
-  while (rd.next(&r)) {
-    const char *const *f = r.f;
-    switch (r.tag) {
-      case Rec::mode: p->mode = f[0]; break;
-      case Rec::cloneflags: p->cloneflags = parse_ull(f[0]); break;
-      case Rec::setns: p->joins[p->njoins++] = NsJoin{(int)parse_ll(f[F_setns::type]), f[F_setns::path]}; break;
-      case Rec::uidmap: p->uidmap = f[0]; break;
-      case Rec::gidmap: p->gidmap = f[0]; break;
-      case Rec::timens: p->timens = f[0]; break;
-      case Rec::cgroup: p->cgroups[p->ncgroups++] = f[0]; break;
-      case Rec::cgroup2: p->cgroup2 = f[0]; break;
-      case Rec::cgroup_home: p->cgroup_home[p->ncgroup_home++] = f[0]; break;
-      case Rec::cleanup_cgroup: p->cleanup_cgroups[p->ncleanup_cgroups++] = f[0]; break;
-      case Rec::cleanup_file: p->cleanup_files[p->ncleanup_files++] = f[0]; break;
-      case Rec::cleanup_dir: p->cleanup_dir = f[0]; break;
-      case Rec::oomscore: p->oomscore = f[0]; break;
-      case Rec::hostname: p->hostname = f[0]; break;
-      case Rec::domainname: p->domainname = f[0]; break;
-      case Rec::rootfs: p->rootfs = f[0]; break;
-      case Rec::rootprop: p->rootprop = parse_ull(f[0]); break;
-      case Rec::readonlyroot: p->readonly_root = true; break;
-      case Rec::nopivot: p->nopivot = true; break;
-      case Rec::hooks: p->hooks = true; break;
-      case Rec::nnp: p->nnp = true; break;
-      case Rec::mount: {
-        namespace M = F_mount;
-        p->mounts[p->nmounts++] = MountPlan{f[M::source], f[M::destination], f[M::type], f[M::data],
-                                            parse_ull(f[M::flags]), parse_ull(f[M::propagation]), f[M::kind],
-                                            streq(f[M::copyup], "1"), parse_ull(f[M::attrSet]),
-                                            parse_ull(f[M::attrClear])};
-        break;
-      }
-      case Rec::device: {
-        namespace D = F_device;
-        p->devices[p->ndevices++] = DevicePlan{
-            f[D::path], f[D::type][0], (unsigned)parse_ull(f[D::major]), (unsigned)parse_ull(f[D::minor]),
-            (unsigned)parse_ull(f[D::mode]), (unsigned)parse_ull(f[D::uid]), (unsigned)parse_ull(f[D::gid]),
-            streq(f[D::how], "bind")};
-        break;
-      }
-      case Rec::symlink: p->symlinks[p->nsymlinks++] = Pair{f[0], f[1]}; break;
-      case Rec::masked: p->masked[p->nmasked++] = f[0]; break;
-      case Rec::readonly: p->readonly[p->nreadonly++] = f[0]; break;
-      case Rec::sysctl: p->sysctls[p->nsysctls++] = Pair{f[0], f[1]}; break;
-      case Rec::rlimit:
-        p->rlimits[p->nrlimits++] = Rlimit{(int)parse_ll(f[0]), parse_ull(f[1]), parse_ull(f[2])};
-        break;
-      case Rec::user:
-        p->has_user = true;
-        p->uid = (unsigned)parse_ull(f[F_user::uid]);
-        p->gid = (unsigned)parse_ull(f[F_user::gid]);
-        p->umask = parse_ll(f[F_user::umask]);
-        break;
-      case Rec::gid: p->gids[p->ngids++] = (unsigned)parse_ull(f[0]); break;
-      case Rec::caps:
-        p->has_caps = true;
-        for (int i = 0; i < 5; i++) p->caps[i] = parse_ull(f[i]);
-        break;
-      case Rec::cwd: p->cwd = f[0]; break;
-      case Rec::arg: p->argv[p->nargv++] = f[0]; break;
-      case Rec::env: p->envp[p->nenvp++] = f[0]; break;
-      case Rec::fifo: p->fifo = f[0]; break;
-      case Rec::preservefds: p->preserve_fds = (int)parse_ll(f[0]); break;
-      case Rec::keyring: p->keyring = f[0]; break;
-      case Rec::terminal: p->terminal = true; break;
-      case Rec::console_path: p->console_path = f[0]; break;
-      case Rec::console_fd: p->console_fd = (int)parse_ll(f[0]); break;
-      case Rec::console_size:
-        p->console_rows = (unsigned)parse_ull(f[F_console_size::rows]);
-        p->console_cols = (unsigned)parse_ull(f[F_console_size::cols]);
-        break;
-      case Rec::personality: p->personality = (long)parse_ll(f[0]); break;
-      case Rec::ioprio: p->ioprio = (int)parse_ll(f[0]); break;
-      case Rec::mempolicy:
-        p->has_mempolicy = true;
-        p->mempolicy_mode = (int)parse_ll(f[F_mempolicy::mode]);
-        p->mempolicy_flags = (int)parse_ll(f[F_mempolicy::flags]);
-        p->mempolicy_nodes = f[F_mempolicy::nodes];
-        break;
-      case Rec::sched: {
-        namespace S = F_sched;
-        p->has_sched = true;
-        p->sched_policy = (unsigned)parse_ull(f[S::policy]);
-        p->sched_nice = (int)parse_ll(f[S::nice]);
-        p->sched_priority = (unsigned)parse_ull(f[S::priority]);
-        p->sched_flags = parse_ull(f[S::flags]);
-        p->sched_runtime = parse_ull(f[S::runtime]);
-        p->sched_deadline = parse_ull(f[S::deadline]);
-        p->sched_period = parse_ull(f[S::period]);
-        break;
-      }
-      case Rec::seccomp:
-        p->seccomp.enabled = true;
-        p->seccomp.default_action = f[F_seccomp::defaultAction];
-        p->seccomp.default_errno = (unsigned)parse_ull(f[F_seccomp::defaultErrno]);
-        break;
-      case Rec::seccomp_arch: p->seccomp.archs[p->seccomp.narchs++] = f[0]; break;
-      case Rec::seccomp_flags: p->seccomp.flags = (unsigned)parse_ull(f[0]); break;
-      case Rec::seccomp_listener:
-        p->seccomp.listener_path = f[F_seccomp_listener::path];
-        p->seccomp.listener_state = f[F_seccomp_listener::state];
-        break;
-      case Rec::seccomp_rule: {
-        namespace S = F_seccomp_rule;
-        p->seccomp.rules[p->seccomp.nrules++] =
-            SeccompRule{f[S::action], (unsigned)parse_ull(f[S::errnoRet]), f[S::syscall], f[S::args]};
-        break;
-      }
-    }
+static MountPlan mount_of(const char *const *f) {
+  namespace M = F_mount;
+  return MountPlan{f[M::source], f[M::destination], f[M::type], f[M::data],
+                   parse_ull(f[M::flags]), parse_ull(f[M::propagation]), f[M::kind],
+                   streq(f[M::copyup], "1"), parse_ull(f[M::attrSet]), parse_ull(f[M::attrClear])};
+}
+
+static DevicePlan device_of(const char *const *f) {
+  namespace D = F_device;
+  return DevicePlan{f[D::path], f[D::type][0], (unsigned)parse_ull(f[D::major]), (unsigned)parse_ull(f[D::minor]),
+                    (unsigned)parse_ull(f[D::mode]), (unsigned)parse_ull(f[D::uid]), (unsigned)parse_ull(f[D::gid]),
+                    streq(f[D::how], "bind")};
+}
+
+static void store_user(Plan *p, const char *const *f) {
+  p->has_user = true;
+  p->uid = (unsigned)parse_ull(f[F_user::uid]);
+  p->gid = (unsigned)parse_ull(f[F_user::gid]);
+  p->umask = parse_ll(f[F_user::umask]);
+}
+
+static void store_caps(Plan *p, const char *const *f) {
+  p->has_caps = true;
+  for (int i = 0; i < 5; i++) p->caps[i] = parse_ull(f[i]);
+}
+
+static void store_console_size(Plan *p, const char *const *f) {
+  p->console_rows = (unsigned)parse_ull(f[F_console_size::rows]);
+  p->console_cols = (unsigned)parse_ull(f[F_console_size::cols]);
+}
+
+static void store_mempolicy(Plan *p, const char *const *f) {
+  p->has_mempolicy = true;
+  p->mempolicy_mode = (int)parse_ll(f[F_mempolicy::mode]);
+  p->mempolicy_flags = (int)parse_ll(f[F_mempolicy::flags]);
+  p->mempolicy_nodes = f[F_mempolicy::nodes];
+}
+
+static void store_sched(Plan *p, const char *const *f) {
+  namespace S = F_sched;
+  p->has_sched = true;
+  p->sched_policy = (unsigned)parse_ull(f[S::policy]);
+  p->sched_nice = (int)parse_ll(f[S::nice]);
+  p->sched_priority = (unsigned)parse_ull(f[S::priority]);
+  p->sched_flags = parse_ull(f[S::flags]);
+  p->sched_runtime = parse_ull(f[S::runtime]);
+  p->sched_deadline = parse_ull(f[S::deadline]);
+  p->sched_period = parse_ull(f[S::period]);
+}
+
+static void store_seccomp(Seccomp *s, const char *const *f) {
+  s->enabled = true;
+  s->default_action = f[F_seccomp::defaultAction];
+  s->default_errno = (unsigned)parse_ull(f[F_seccomp::defaultErrno]);
+}
+
+static void store_seccomp_listener(Seccomp *s, const char *const *f) {
+  s->listener_path = f[F_seccomp_listener::path];
+  s->listener_state = f[F_seccomp_listener::state];
+}
+
+static SeccompRule seccomp_rule_of(const char *const *f) {
+  namespace S = F_seccomp_rule;
+  return SeccompRule{f[S::action], (unsigned)parse_ull(f[S::errnoRet]), f[S::syscall], f[S::args]};
+}
+
+// One record into its place in the plan. One case per record and no default: the
+// compiler flags a record added to plan-records.ts but not stored here (-Wswitch).
+static void store_record(Plan *p, const Record &r) {
+  const char *const *f = r.f;
+  switch (r.tag) {
+    case Rec::mode: p->mode = f[0]; break;
+    case Rec::cloneflags: p->cloneflags = parse_ull(f[0]); break;
+    case Rec::setns: p->joins[p->njoins++] = NsJoin{(int)parse_ll(f[F_setns::type]), f[F_setns::path]}; break;
+    case Rec::uidmap: p->uidmap = f[0]; break;
+    case Rec::gidmap: p->gidmap = f[0]; break;
+    case Rec::timens: p->timens = f[0]; break;
+    case Rec::cgroup: p->cgroups[p->ncgroups++] = f[0]; break;
+    case Rec::cgroup2: p->cgroup2 = f[0]; break;
+    case Rec::cgroup_home: p->cgroup_home[p->ncgroup_home++] = f[0]; break;
+    case Rec::cleanup_cgroup: p->cleanup_cgroups[p->ncleanup_cgroups++] = f[0]; break;
+    case Rec::cleanup_file: p->cleanup_files[p->ncleanup_files++] = f[0]; break;
+    case Rec::cleanup_dir: p->cleanup_dir = f[0]; break;
+    case Rec::oomscore: p->oomscore = f[0]; break;
+    case Rec::hostname: p->hostname = f[0]; break;
+    case Rec::domainname: p->domainname = f[0]; break;
+    case Rec::rootfs: p->rootfs = f[0]; break;
+    case Rec::rootprop: p->rootprop = parse_ull(f[0]); break;
+    case Rec::readonlyroot: p->readonly_root = true; break;
+    case Rec::nopivot: p->nopivot = true; break;
+    case Rec::hooks: p->hooks = true; break;
+    case Rec::nnp: p->nnp = true; break;
+    case Rec::mount: p->mounts[p->nmounts++] = mount_of(f); break;
+    case Rec::device: p->devices[p->ndevices++] = device_of(f); break;
+    case Rec::symlink: p->symlinks[p->nsymlinks++] = Pair{f[0], f[1]}; break;
+    case Rec::masked: p->masked[p->nmasked++] = f[0]; break;
+    case Rec::readonly: p->readonly[p->nreadonly++] = f[0]; break;
+    case Rec::sysctl: p->sysctls[p->nsysctls++] = Pair{f[0], f[1]}; break;
+    case Rec::rlimit: p->rlimits[p->nrlimits++] = Rlimit{(int)parse_ll(f[0]), parse_ull(f[1]), parse_ull(f[2])}; break;
+    case Rec::user: store_user(p, f); break;
+    case Rec::gid: p->gids[p->ngids++] = (unsigned)parse_ull(f[0]); break;
+    case Rec::caps: store_caps(p, f); break;
+    case Rec::cwd: p->cwd = f[0]; break;
+    case Rec::arg: p->argv[p->nargv++] = f[0]; break;
+    case Rec::env: p->envp[p->nenvp++] = f[0]; break;
+    case Rec::fifo: p->fifo = f[0]; break;
+    case Rec::preservefds: p->preserve_fds = (int)parse_ll(f[0]); break;
+    case Rec::keyring: p->keyring = f[0]; break;
+    case Rec::terminal: p->terminal = true; break;
+    case Rec::console_path: p->console_path = f[0]; break;
+    case Rec::console_fd: p->console_fd = (int)parse_ll(f[0]); break;
+    case Rec::console_size: store_console_size(p, f); break;
+    case Rec::personality: p->personality = (long)parse_ll(f[0]); break;
+    case Rec::ioprio: p->ioprio = (int)parse_ll(f[0]); break;
+    case Rec::mempolicy: store_mempolicy(p, f); break;
+    case Rec::sched: store_sched(p, f); break;
+    case Rec::seccomp: store_seccomp(&p->seccomp, f); break;
+    case Rec::seccomp_arch: p->seccomp.archs[p->seccomp.narchs++] = f[0]; break;
+    case Rec::seccomp_flags: p->seccomp.flags = (unsigned)parse_ull(f[0]); break;
+    case Rec::seccomp_listener: store_seccomp_listener(&p->seccomp, f); break;
+    case Rec::seccomp_rule: p->seccomp.rules[p->seccomp.nrules++] = seccomp_rule_of(f); break;
   }
-  if (rd.err) return rd.err;
+}
+
+// What follows from several records: facts the child asks about more than once.
+static void derive_facts(Plan *p) {
   for (int i = 0; i < p->njoins; i++) p->joins_user |= p->joins[i].type == 0x10000000 /* CLONE_NEWUSER */;
   p->new_net = p->cloneflags & 0x40000000 /* CLONE_NEWNET */;
+}
+
+static const char *check_complete(const Plan *p) {
   if (!p->mode) return "plan: no mode";
   if (p->terminal && !p->console_path && p->console_fd < 0) return "plan: a terminal needs a console socket";
   return nullptr;
+}
+
+const char *plan_parse(Plan *p, char *buf, unsigned len) {
+  set_defaults(p);
+  int count[kRecCount] = {};
+  if (const char *err = count_records(buf, len, count)) return err;
+  if (!alloc_arrays(p, count)) return "plan: out of memory";
+  Record r;
+  Reader rd{buf, buf + len, nullptr};
+  while (rd.next(&r)) store_record(p, r);
+  if (rd.err) return rd.err;
+  derive_facts(p);
+  return check_complete(p);
 }
 
 // check-plan: what was parsed, printed back as records (tag, then each field after

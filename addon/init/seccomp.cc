@@ -85,8 +85,7 @@ static const char *errno_msg(const char *what, const char *arg, int err) {
   buf_str(&b, what);
   if (arg) { buf_char(&b, ' '); buf_str(&b, arg); }
   buf_str(&b, ": ");
-  const char *desc = strerrordesc_np(err);
-  buf_str(&b, desc ? desc : "unknown error");
+  buf_strerror(&b, err);  // capitalized, as these messages have always read
   return buf_cstr(&b);
 }
 

@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include "errno_text.h"
 #include "plan_records.h"
 
 #include <errno.h>
@@ -30,6 +31,30 @@ void buf_num(Buf *b, long long v) {
 }
 
 const char *buf_cstr(Buf *b) { b->data[b->len] = 0; return b->data; }
+
+static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+
+const char *errno_text(int err) {
+  if (err > 0 && err <= kErrnoMax && kErrnoText[err]) return kErrnoText[err];
+  // Not in the table (a newer kernel's errno): the first letter lower-cased, as Go does,
+  // unless a capital follows it (an acronym).
+  static char lower[128];
+  const char *desc = strerrordesc_np(err);
+  if (!desc) return "unknown error";
+  size_t n = 0;
+  for (; desc[n] && n + 1 < sizeof(lower); n++) lower[n] = desc[n];
+  lower[n] = 0;
+  if (is_upper(lower[0]) && is_lower(lower[1])) lower[0] = (char)(lower[0] - 'A' + 'a');
+  return lower;
+}
+
+void buf_strerror(Buf *b, int err) {
+  const char *text = errno_text(err);
+  if (!*text) return;
+  buf_char(b, is_lower(*text) ? (char)(*text - 'a' + 'A') : *text);
+  buf_str(b, text + 1);
+}
 
 size_t cstrlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
 
@@ -122,11 +147,7 @@ void die_errno(const char *what, const char *arg, int err) {
   buf_str(&b, what);
   if (arg) { buf_str(&b, " "); buf_arg(&b, arg); }
   buf_str(&b, ": ");
-  // Lower-case like Go's error strings, which callers of runc match on.
-  const char *desc = strerrordesc_np(err);
-  if (!desc) desc = "unknown error";
-  buf_char(&b, (*desc >= 'A' && *desc <= 'Z') ? (char)(*desc - 'A' + 'a') : *desc);
-  if (*desc) buf_str(&b, desc + 1);
+  buf_str(&b, errno_text(err));  // lower-case like Go's error strings, which callers of runc match on
   report(&b);
   _exit(1);
 }

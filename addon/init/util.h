@@ -31,8 +31,14 @@ bool read_line(int fd, char *out, size_t cap);
 // first sendmsg took only part. No SIGPIPE. Returns false with errno on failure.
 bool send_fd(int sock, int fd, const void *data, size_t len);
 
+// corral's words for errno err, lower-case as Go (and so runc) words them: from the table
+// generated out of src/base/errno.ts, else glibc's description lower-cased the same way.
+const char *errno_text(int err);
+// Appends errno_text(err) with its first letter upper-case, as strerror words it.
+void buf_strerror(Buf *b, int err);
+
 // The fd of the sync socket errors are reported on (set by whoever owns it).
 extern int g_report_fd;
-// Reports "error <what>: <strerror(err)>\n" on g_report_fd (or stderr) and exits 1.
+// Reports "error <what>: <errno_text(err)>\n" on g_report_fd (or stderr) and exits 1.
 [[noreturn]] void die_errno(const char *what, const char *arg, int err);
 [[noreturn]] void die_msg(const char *what, const char *arg);

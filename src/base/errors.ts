@@ -1,3 +1,5 @@
+import { errnoText } from './errno';
+
 /**
  * An error meant for the user: its message is printed as is, and corral exits with
  * `exitCode`. `code` is the errno name (ENOENT…) when a system call's failure is the
@@ -36,25 +38,6 @@ export function fsError(what: string, err: unknown): CorralError {
   const code = errnoCode(err);
   const reason = code ? errnoText(code) : String((err as Error)?.message ?? err);
   return new CorralError(`${what}: ${reason}`, 1, { cause: err, code });
-}
-
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EEXIST: 'file exists',
-  ENOTDIR: 'not a directory',
-  EISDIR: 'is a directory',
-  EINVAL: 'invalid argument',
-  EBUSY: 'device or resource busy',
-  ESRCH: 'no such process',
-  ENOSPC: 'no space left on device',
-  EROFS: 'read-only file system',
-  ENOTEMPTY: 'directory not empty',
-};
-
-export function errnoText(code: string): string {
-  return ERRNO_TEXT[code] ?? code.toLowerCase();
 }
 
 /**

@@ -3,6 +3,7 @@
 // directly; createContainer/startContainer hooks enter the container's namespaces
 // through corral-init's hook mode.
 import { readFileSync } from 'node:fs';
+import { errnoText } from '../base/errno';
 import { CorralError, errnoCode } from '../base/errors';
 import { logWarn } from '../base/log';
 import type { Hook, Hooks, OciState } from '../spec/types';
@@ -57,7 +58,7 @@ function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid
   if (r.error && errnoCode(r.error) !== 'EPIPE') {
     const code = errnoCode(r.error);
     if (code === 'ETIMEDOUT') throw new CorralError(`${name} hook ${where}: timed out after ${hook.timeout}s`);
-    throw new CorralError(`${name} hook ${where}: ${code === 'ENOENT' ? 'no such file or directory' : r.error.message}`);
+    throw new CorralError(`${name} hook ${where}: ${code === 'ENOENT' ? errnoText(code) : r.error.message}`);
   }
   if (r.signal === 'SIGKILL' && hook.timeout) throw new CorralError(`${name} hook ${where}: timed out after ${hook.timeout}s`);
   if (r.status !== 0) {

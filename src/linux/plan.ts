@@ -3,6 +3,7 @@
 // The records and their wire format are defined in ./plan-records.ts.
 import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { errnoText } from '../base/errno';
 import { CorralError } from '../base/errors';
 import { logDebug } from '../base/log';
 import type { Config, IdMapping, Linux, Mount, Process } from '../spec/types';
@@ -209,9 +210,9 @@ function addRootfs(plan: Plan, config: Config, o: CreateOptions): void {
   try {
     st = statSync(rootfs);
   } catch {
-    throw new CorralError(`/root/path: rootfs ${rootfs}: no such file or directory`);
+    throw new CorralError(`/root/path: rootfs ${rootfs}: ${errnoText('ENOENT')}`);
   }
-  if (!st.isDirectory()) throw new CorralError(`/root/path: rootfs ${rootfs}: not a directory`);
+  if (!st.isDirectory()) throw new CorralError(`/root/path: rootfs ${rootfs}: ${errnoText('ENOTDIR')}`);
   plan.add('rootfs', rootfs);
   if (config.root?.readonly) plan.add('readonlyroot', 1);
   if (o.noPivot) plan.add('nopivot', 1);
@@ -244,7 +245,7 @@ function addMounts(plan: Plan, config: Config, o: CreateOptions): { devBound: bo
       try {
         kind = statSync(src).isDirectory() ? 'dir' : 'file';
       } catch {
-        throw new CorralError(`${field}/source: ${src}: no such file or directory`);
+        throw new CorralError(`${field}/source: ${src}: ${errnoText('ENOENT')}`);
       }
       if (m.destination === '/dev') devBound = true;
     }

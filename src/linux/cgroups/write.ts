@@ -1,21 +1,14 @@
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorralError, errnoCode, errnoText } from '../../base/errors';
-
-const MORE_ERRNO: Record<string, string> = {
-  ENODEV: 'no such device',
-  EOPNOTSUPP: 'operation not supported',
-  ENOTSUP: 'operation not supported',
-  ERANGE: 'numerical result out of range',
-  EAGAIN: 'resource temporarily unavailable',
-};
+import { CorralError, errnoCode } from '../../base/errors';
+import { errnoText } from '../../base/errno';
 
 /** Why a write to a cgroup file failed, in words; ENOENT on a missing file is "not supported". */
 export function whyFailed(path: string, e: unknown): string {
   const code = errnoCode(e) ?? '';
   // cgroupfs answers EACCES, not ENOENT, for a file it does not have.
   if ((code === 'ENOENT' || code === 'EACCES') && !existsSync(path)) return 'not supported by this host (no such file)';
-  return MORE_ERRNO[code] ?? errnoText(code);
+  return errnoText(code);
 }
 
 /** Never creates a file: a cgroup file that is not there is a feature the host lacks. */
