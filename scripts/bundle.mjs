@@ -24,7 +24,7 @@ const common = {
 };
 
 await build({ ...common, entryPoints: { corral: join(root, 'src/cli/main.ts') } });
-// Loaded on demand (src/linux/cgroups/systemd-driver.ts).
+// Loaded on demand (src/linux/cgroups/systemd-load.ts, for the systemd cgroup driver).
 await build({ ...common, entryPoints: { systemd: join(root, 'src/linux/cgroups/systemd.ts') } });
 await build({
   ...common,

@@ -7,7 +7,8 @@ import { logError, out } from '../base/log';
 import { hostLayout } from '../linux/cgroups/layout';
 import { watchOom } from '../linux/cgroups/oom';
 import { cgroupExists } from '../linux/cgroups/record';
-import { collectStats, toJson } from '../linux/cgroups/stats';
+import { toJson } from '../linux/cgroups/stats';
+import { driverFor } from '../linux/cgroups/drivers';
 import { Store, statusOf } from '../state/store';
 import { requireStatus } from '../lifecycle/status-rules';
 
@@ -34,7 +35,8 @@ export const main: CommandMain<'events'> = (g, o, [id]) => {
   const rec = store.read(id);
   requireStatus('events', statusOf(store, rec), id);
   const layout = hostLayout();
-  const stats = () => toJson({ type: 'stats', id, data: collectStats(layout, rec.cgroups) }) + '\n';
+  const cgroups = driverFor(rec.cgroups);
+  const stats = () => toJson({ type: 'stats', id, data: cgroups.stats(rec.cgroups) }) + '\n';
   if (o.stats) {
     out(stats());
     return 0;

@@ -1,5 +1,5 @@
 import type { CommandMain } from './table';
-import { thaw } from '../linux/cgroups/freezer';
+import { controlFor } from '../linux/cgroups/drivers';
 import { signalAll } from '../lifecycle/destroy';
 import { parseSignal } from '../lifecycle/signals';
 import { Store, statusOf } from '../state/store';
@@ -24,6 +24,6 @@ export const main: CommandMain<'kill'> = (g, o, [id, sig]) => {
     throw e;
   }
   // A frozen init does not die of SIGKILL until it is thawed (as runc).
-  if (status === 'paused' && signal === 9) thaw(rec.cgroups);
+  if (status === 'paused' && signal === 9) controlFor(rec.cgroups).thaw(rec.cgroups);
   return 0;
 };

@@ -1,7 +1,7 @@
 // pause: freeze every process of the container (v1 freezer or v2 cgroup.freeze) and
 // return once the kernel says they are frozen.
 import type { CommandMain } from './table';
-import { freeze } from '../linux/cgroups/freezer';
+import { controlFor } from '../linux/cgroups/drivers';
 import { Store, statusOf } from '../state/store';
 import { requireStatus } from '../lifecycle/status-rules';
 
@@ -10,7 +10,7 @@ export const main: CommandMain<'pause'> = (g, _o, [id]) => {
   store.withLock(id, (rec) => {
     const status = statusOf(store, rec);
     requireStatus('pause', status, id);
-    freeze(rec.cgroups);
+    controlFor(rec.cgroups).freeze(rec.cgroups);
   });
   return 0;
 };

@@ -3,14 +3,14 @@
 import type { CommandMain } from './table';
 import { CorralError } from '../base/errors';
 import { out } from '../base/log';
-import { cgroupPids } from '../linux/cgroups/record';
+import { controlFor } from '../linux/cgroups/drivers';
 import { Store } from '../state/store';
 
 export const main: CommandMain<'ps'> = (g, o, [id, ...rest]) => {
   // `ps ID -- -o pid,comm`: the separator is ours, not ps's.
   const psArgs = rest[0] === '--' ? rest.slice(1) : rest;
   const rec = new Store(g.root).read(id);
-  const pids = cgroupPids(rec.cgroups);
+  const pids = controlFor(rec.cgroups).pids(rec.cgroups);
   if (o.format === 'json') {
     out(JSON.stringify(pids) + '\n');
     return 0;

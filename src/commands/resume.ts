@@ -1,6 +1,6 @@
 // resume: thaw a paused container.
 import type { CommandMain } from './table';
-import { thaw } from '../linux/cgroups/freezer';
+import { controlFor } from '../linux/cgroups/drivers';
 import { Store, statusOf } from '../state/store';
 import { requireStatus } from '../lifecycle/status-rules';
 
@@ -8,7 +8,7 @@ export const main: CommandMain<'resume'> = (g, _o, [id]) => {
   const store = new Store(g.root);
   store.withLock(id, (rec) => {
     requireStatus('resume', statusOf(store, rec), id);
-    thaw(rec.cgroups);
+    controlFor(rec.cgroups).thaw(rec.cgroups);
   });
   return 0;
 };

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseJson, readRegularFile } from '../spec/json';
 import type { CommandMain, Flags } from './table';
 import { CorralError, isCorralError } from '../base/errors';
-import { updateResources } from '../linux/cgroups/manager';
+import { driverFor } from '../linux/cgroups/drivers';
 import type { Resources } from '../spec/types';
 import { Store, statusOf } from '../state/store';
 import { requireStatus } from '../lifecycle/status-rules';
@@ -103,7 +103,7 @@ export const main: CommandMain<'update'> = (g, o, [id]) => {
   store.withLock(id, (rec) => {
     requireStatus('update', statusOf(store, rec), id);
     const merged = mergeResources(rec.cgroups.resources ?? {}, patch);
-    updateResources(rec.cgroups, patch, merged);
+    driverFor(rec.cgroups).update(rec.cgroups, patch, merged);
     rec.cgroups.resources = merged;
     store.write(rec);
   });

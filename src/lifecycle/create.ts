@@ -9,8 +9,8 @@ import { userInfo } from 'node:os';
 import { CorralError, corralErrorOf, fsError } from '../base/errors';
 import type { Globals } from '../base/globals';
 import { addon } from '../linux/addon';
-import { applyResources, checkRealtimePolicy, createCgroups, createSystemdCgroups, homeProcsFiles, removeCgroups } from '../linux/cgroups/manager';
-import { systemdDriver } from '../linux/cgroups/systemd-driver';
+import { chooseDriver } from '../linux/cgroups/drivers';
+import { applyResources, checkRealtimePolicy, homeProcsFiles } from '../linux/cgroups/manager';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
 import { logWarn } from '../base/log';
@@ -184,14 +184,10 @@ export function create(g: Globals, a: CreateArgs): Created {
     const resources = config.linux?.resources;
     const pidsZero = resources?.pids?.limit === 0;
     const early = pidsZero ? { ...resources, pids: undefined } : resources;
-    cgroups = g.systemdCgroup
-      ? createSystemdCgroups(a.id, config.linux?.cgroupsPath, early, config.annotations, helper.pid, undefined, intent)
-      : createCgroups(a.id, config.linux?.cgroupsPath, early, undefined, intent);
+    const driver = chooseDriver(g);
+    cgroups = driver.create({ id: a.id, cgroupsPath: config.linux?.cgroupsPath, resources: early, annotations: config.annotations, pid: helper.pid, intent });
     const made = cgroups;
-    undo.push('the cgroups', () => {
-      if (made.systemd) systemdDriver().stopScope(made.systemd);
-      removeCgroups(made);
-    });
+    undo.push('the cgroups', () => driver.remove(made));
     checkRealtimePolicy(cgroups, config.process?.scheduler?.policy);
     const plan = createPlan(config, {
       id: a.id,

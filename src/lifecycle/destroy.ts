@@ -1,86 +1,29 @@
 // Tearing a container down: kill what is left, remove its cgroups and host mounts,
 // run poststop hooks, and remove its state.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CorralError, isCorralError } from '../base/errors';
-import { freeze, freezerState, thaw } from '../linux/cgroups/freezer';
-import { cgroupPids, removeCgroups } from '../linux/cgroups/record';
-import { systemdDriver } from '../linux/cgroups/systemd-driver';
-import { logWarn } from '../base/log';
+import type { Also } from '../linux/cgroups/driver';
+import { controlFor } from '../linux/cgroups/drivers';
 import { runHooksWarn } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
 import { requireStatus } from './status-rules';
 import { NOT_EXIST } from '../base/messages';
-import { sleepSync } from '../base/sleep';
 
-function signalPids(rec: ContainerRecord, sig: number): void {
-  const pids = new Set(cgroupPids(rec.cgroups));
-  if (isSameProcess(rec.pid, rec.pidStartTime)) pids.add(rec.pid);
-  for (const p of pids) {
-    try {
-      process.kill(p, sig);
-    } catch {
-      // exited meanwhile
-    }
-  }
+/** The init, while it is still the container's (it may be outside the cgroups). */
+function initOf(rec: ContainerRecord): Also {
+  return () => (isSameProcess(rec.pid, rec.pidStartTime) ? [rec.pid] : []);
 }
 
-/** SIGKILL through cgroup.kill (v2 and hybrid hosts, Linux 5.14+): no fork can escape it. */
-function cgroupKill(rec: ContainerRecord): boolean {
-  if (!rec.cgroups.unified) return false;
-  try {
-    writeFileSync(`${rec.cgroups.unified}/cgroup.kill`, '1');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Signals every process of the container (kill --all), as runc: SIGKILL through
- * cgroup.kill where there is one; otherwise the cgroup is frozen so that nothing forks
- * past the list of pids, signalled, and thawed — a frozen process acts on no signal,
- * so a paused container is resumed by this (v1 keeps even a SIGKILLed task frozen).
- */
+/** Signals every process of the container (kill --all), as its cgroup driver does it. */
 export function signalAll(rec: ContainerRecord, sig: number): void {
-  const paused = freezerState(rec.cgroups) !== undefined && freezerState(rec.cgroups) !== 'thawed';
-  if (sig === 9 && cgroupKill(rec)) {
-    signalPids(rec, sig); // the init, should it be outside the cgroup
-    if (paused) thaw(rec.cgroups);
-    return;
-  }
-  if (rec.cgroups.freezer && !paused) {
-    try {
-      freeze(rec.cgroups, 2000);
-    } catch (e) {
-      logWarn((e as Error).message);
-    }
-  }
-  signalPids(rec, sig);
-  try {
-    thaw(rec.cgroups);
-  } catch (e) {
-    logWarn((e as Error).message);
-  }
+  controlFor(rec.cgroups).signalAll(rec.cgroups, sig, initOf(rec));
 }
 
 /** SIGKILLs every process of the container and waits until they are gone. */
 export function killAll(rec: ContainerRecord): void {
-  for (let i = 0; ; i++) {
-    const alive = cgroupPids(rec.cgroups).length > 0 || isSameProcess(rec.pid, rec.pidStartTime);
-    if (!alive) return;
-    if (i > 1000) throw new CorralError(`container ${rec.id}: processes did not exit after SIGKILL`);
-    if (i === 0) cgroupKill(rec);
-    signalPids(rec, 9);
-    if (i === 0 && freezerState(rec.cgroups) !== undefined && freezerState(rec.cgroups) !== 'thawed') {
-      try {
-        thaw(rec.cgroups); // a frozen process cannot die
-      } catch {
-        // no freezer
-      }
-    }
-    sleepSync(i < 20 ? 1 : 10);
-  }
+  if (!controlFor(rec.cgroups).killAll(rec.cgroups, initOf(rec)))
+    throw new CorralError(`container ${rec.id}: processes did not exit after SIGKILL`);
 }
 
 /** Mounts under the rootfs in our mount namespace (a container that shares it made them). */
@@ -101,10 +44,7 @@ function unmountUnder(root: string): void {
 
 export function destroy(store: Store, rec: ContainerRecord): void {
   killAll(rec);
-  if (rec.cgroups.systemd) {
-    systemdDriver().stopScope(rec.cgroups.systemd);
-  }
-  removeCgroups(rec.cgroups);
+  controlFor(rec.cgroups).remove(rec.cgroups);
   if (rec.hostMountNs) unmountUnder(rec.rootfs);
   runHooksWarn(rec.hooks, 'poststop', ociState(rec, 'stopped'));
   store.remove(rec.id);

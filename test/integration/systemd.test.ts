@@ -4,7 +4,7 @@
 // is checked is what systemd says (systemctl show) and what the kernel has (the files).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT, baseConfig, bundle, cgroupsNamed, corral, messages, testFile, type Run } from '../lib/corral';
@@ -83,8 +83,9 @@ t.test('create: a scope systemd made, holding the init, with the resources as it
   t.equal(hostCg('pids', cgroup, 'pids.max'), '50');
   t.equal(hostCg('cpu', cgroup, 'cpu.cfs_quota_us'), '50000');
   t.equal(hostCg('freezer', cgroup, 'freezer.state'), 'THAWED', 'corral made the freezer cgroup systemd does not manage, at the same path');
-  const rec = JSON.parse(readFileSync(join(root, c, 'state.json'), 'utf8')) as { cgroups: { systemd?: string } };
+  const rec = JSON.parse(readFileSync(join(root, c, 'state.json'), 'utf8')) as { cgroups: { driver?: string; systemd?: string } };
   t.equal(rec.cgroups.systemd, unit, 'the record names the unit');
+  t.equal(rec.cgroups.driver, 'systemd', 'and its driver');
 
   // systemd rewrites a unit's cgroup from its properties whenever it realizes it again:
   // what corral gave it must be what the container has.
@@ -120,7 +121,13 @@ t.test('update: the unit and the files follow', async (t) => {
   t.match(show(unit, ['MemoryLimit', 'TasksMax']), { MemoryLimit: '209715200', TasksMax: '70' });
   t.equal(hostCg('memory', `system.slice/${unit}`, 'memory.limit_in_bytes'), '209715200');
   t.equal(hostCg('pids', `system.slice/${unit}`, 'pids.max'), '70');
+  // As an earlier corral wrote the record: no driver, only the unit.
+  const file = join(root, c, 'state.json');
+  const rec = JSON.parse(readFileSync(file, 'utf8')) as { cgroups: { driver?: string } };
+  delete rec.cgroups.driver;
+  writeFileSync(file, JSON.stringify(rec));
   t.equal(sdCorral(['delete', '--force', c]).status, 0);
+  t.equal(show(unit, ['LoadState']).LoadState, 'not-found', 'a record without its driver: the unit it names is stopped');
   t.same(cgroupsNamed(unit), []);
 });
 

@@ -13,8 +13,6 @@ import { applyV1 } from './v1';
 import { applyV2, keyController } from './v2';
 import { applyDevicesV2 } from './devices-v2';
 import { readNum, whyFailed } from './write';
-import { logWarn } from '../../base/log';
-import { systemdDriver } from './systemd-driver';
 
 export { cgroupPids, procsFiles, removeCgroups } from './record';
 
@@ -77,9 +75,9 @@ export function makeCgroupDirs(id: string, cgroupsPath: string | undefined, layo
   return rec;
 }
 
-/** Makes the container's cgroups and writes its resources; undoes everything on failure. */
+/** The cgroupfs driver's create: the container's cgroups and its resources; undoes everything on failure. */
 export function createCgroups(id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout = hostLayout(), intent?: Intent): CgroupRecord {
-  const rec: CgroupRecord = { paths: [], created: [] };
+  const rec: CgroupRecord = { driver: 'cgroupfs', paths: [], created: [] };
   try {
     populate(rec, id, cgroupsPath, resources, layout, intent);
   } catch (e) {
@@ -89,8 +87,8 @@ export function createCgroups(id: string, cgroupsPath: string | undefined, resou
   return rec;
 }
 
-/** The directories of the container in every hierarchy, its controllers and its resources. */
-function populate(rec: CgroupRecord, id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout: Layout, intent?: Intent): void {
+/** The directories of the container in every hierarchy, its controllers and its resources (both drivers). */
+export function populate(rec: CgroupRecord, id: string, cgroupsPath: string | undefined, resources: Resources | undefined, layout: Layout, intent?: Intent): void {
   makeCgroupDirs(id, cgroupsPath, layout, rec, intent);
   // A v2 host: every controller the parent offers, as runc and crun do, so that the
   // container's files (and its stats) are there for later updates.
@@ -98,33 +96,6 @@ function populate(rec: CgroupRecord, id: string, cgroupsPath: string | undefined
   if (v2 && layout.mode === 'v2' && rec.unified) enableControllers(v2, rec.unified, v2.controllers, undefined);
   applyResourcesTo(layout, rec, resources ?? {}, {});
   if (resources && Object.keys(resources).length) rec.resources = resources;
-}
-
-/**
- * --systemd-cgroup: systemd makes the container's scope (with pid, the waiting helper,
- * in it) in the hierarchies it manages; corral makes the same path in the others (v1
- * freezer, cpuset, hugetlb...) and writes every field, as for cgroupfs.
- */
-export function createSystemdCgroups(id: string, cgroupsPath: string | undefined, resources: Resources | undefined,
-  annotations: Record<string, string> | undefined, pid: number, layout = hostLayout(), intent?: Intent): CgroupRecord {
-  const sd = systemdDriver();
-  const name = sd.systemdUnitName(cgroupsPath, id);
-  checkHost(layout, resources ?? {}); // before systemd makes anything
-  intent?.({ paths: [], created: [], systemd: name.unit });
-  const started = sd.startScope(id, name, pid, resources ?? {}, layout.mode === 'v2', annotations);
-  const rec: CgroupRecord = { paths: [], created: [], systemd: started.unit };
-  try {
-    populate(rec, id, started.cgroup, resources, layout, intent);
-  } catch (e) {
-    try {
-      sd.stopScope(started.unit);
-    } catch (s) {
-      logWarn((s as Error).message);
-    }
-    removeCgroups(rec, 0);
-    throw e;
-  }
-  return rec;
 }
 
 /**
@@ -148,14 +119,6 @@ export function homeProcsFiles(): string[] {
 /** Applies r to the cgroups of rec on this host (`corral update`, or creation). */
 export function applyResources(rec: CgroupRecord, r: Resources, o: ApplyOptions = {}): void {
   applyResourcesTo(hostLayout(), rec, r, o);
-}
-
-/** `update` of a systemd container: its unit's properties first (with all of `merged`), then the files. */
-export function updateResources(rec: CgroupRecord, patch: Resources, merged: Resources): void {
-  if (rec.systemd) {
-    systemdDriver().updateScope(rec.systemd, merged, hostLayout().mode === 'v2');
-  }
-  applyResources(rec, patch, { update: true });
 }
 
 interface Need {

@@ -1,21 +1,21 @@
-// The systemd cgroup driver (--systemd-cgroup): the container's cgroup is a transient
-// scope unit that systemd makes over D-Bus, with the resources it knows about as unit
-// properties — so that systemd, which owns the tree, never rewrites them to its own idea —
-// and then every field written to the files by the cgroupfs drivers, as runc does.
-import { existsSync, readFileSync } from 'node:fs';
+// systemd's side of the systemd cgroup driver (--systemd-cgroup; ./systemd-driver.ts):
+// the container's cgroup is a transient scope unit that systemd makes over D-Bus, with
+// the resources it knows about as unit properties — so that systemd, which owns the
+// tree, never rewrites them to its own idea — and then every field written to the files
+// by the cgroupfs drivers, as runc does. Loaded only for such containers (dist/systemd.js).
+import { readFileSync } from 'node:fs';
 import { CorralError } from '../../base/errors';
 import { logWarn } from '../../base/log';
 import type { DeviceRule, Resources } from '../../spec/types';
-import { Bus, DBusError, systemBusPath, Variant } from '../dbus';
+import { DBusError, Variant } from '../dbus';
 import { blkioWeightToIoWeight, parseCpuList, sharesToWeight, swapToV2 } from './convert';
 import { effectiveRules } from './devices';
 import { emulate } from './devices-v2';
 import { blockIO, defined, isSet, R } from './types';
+import { connectSystemd, type Prop, type SystemdClient } from './systemd-client';
 
-const SD = 'org.freedesktop.systemd1';
-const SD_PATH = '/org/freedesktop/systemd1';
-const MANAGER = 'org.freedesktop.systemd1.Manager';
-const PROPS = 'org.freedesktop.DBus.Properties';
+export { connectSystemd } from './systemd-client';
+
 /** systemd's "infinity" for limits. */
 export const INFINITY = 2n ** 64n - 1n;
 
@@ -49,7 +49,6 @@ export function systemdUnitName(cgroupsPath: string | undefined, id: string): Un
   return { slice, unit };
 }
 
-type Prop = [string, Variant];
 const t = (v: number | bigint) => new Variant('t', typeof v === 'bigint' ? v : v < 0 ? INFINITY : BigInt(v));
 
 /** A cpu list ("0-2,5") as systemd's AllowedCPUs bit mask: byte i holds cpus 8i..8i+7. */
@@ -218,47 +217,18 @@ export function annotationProperty(key: string, text: string): Prop {
   throw new CorralError(`${F}: cannot read "${text}" as GVariant text (such as uint64 123, true, 'text' or ['a', 'b'])`);
 }
 
-/** Connects to systemd: the system bus, or (as root) systemd's private socket, as runc. */
-export function connectSystemd(): Bus {
-  const bus = systemBusPath();
-  try {
-    return Bus.connect(bus, true);
-  } catch (e) {
-    if (process.getuid?.() === 0) {
-      try {
-        return Bus.connect('/run/systemd/private', false);
-      } catch {
-        // report the system bus's error: it is the one to fix
-      }
-    }
-    const why = existsSync('/run/systemd/system') ? '' : ' (systemd is not running on this host: there is no /run/systemd/system)';
-    throw new CorralError(`--systemd-cgroup: cannot reach systemd over D-Bus at ${bus}: ${(e as Error).message}${why}`);
-  }
-}
-
-function getProperty(bus: Bus, path: string, iface: string, name: string): unknown {
-  const [v] = bus.call(SD, path, PROPS, 'Get', 'ss', iface, name);
-  return (v as Variant).value;
-}
-
-function waitJob(bus: Bus, job: string, what: string): void {
-  const sig = bus.waitSignal((m) => m.member === 'JobRemoved' && m.body[1] === job);
-  const result = String(sig.body[3]);
+function waitJob(sd: SystemdClient, job: string, what: string): void {
+  const result = sd.waitJob(job);
   if (result !== 'done') throw new CorralError(`systemd: ${what}: the job ended "${result}"`);
-}
-
-/** Asks for JobRemoved signals; a message bus forwards only those a match rule names. */
-function subscribe(bus: Bus): void {
-  if (bus.messageBus)
-    bus.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's',
-      `type='signal',sender='${SD}',path='${SD_PATH}',interface='${MANAGER}',member='JobRemoved'`);
-  bus.call(SD, SD_PATH, MANAGER, 'Subscribe');
 }
 
 function dbusFailure(what: string, e: unknown): CorralError {
   if (e instanceof CorralError) return e;
   return CorralError.wrap(`systemd: ${what}`, e);
 }
+
+/** How the driver reaches systemd: over D-Bus, or a test's double. */
+export type Connect = () => SystemdClient;
 
 export interface StartedUnit {
   unit: string;
@@ -270,11 +240,12 @@ export interface StartedUnit {
  * Starts the container's scope with pid in it and the resources as properties; waits
  * until systemd says it is running.
  */
-export function startScope(id: string, name: UnitName, pid: number, r: Resources, v2: boolean, annotations: Record<string, string> | undefined): StartedUnit {
-  const bus = connectSystemd();
+export function startScope(id: string, name: UnitName, pid: number, r: Resources, v2: boolean, annotations: Record<string, string> | undefined,
+  connect: Connect = connectSystemd): StartedUnit {
+  const sd = connect();
   try {
-    subscribe(bus);
-    const version = majorVersion(String(getProperty(bus, SD_PATH, MANAGER, 'Version')));
+    sd.subscribe();
+    const version = majorVersion(sd.version());
     const props: Prop[] = [
       ['Description', new Variant('s', `corral container ${id}`)],
       ['Slice', new Variant('s', name.slice)],
@@ -291,61 +262,59 @@ export function startScope(id: string, name: UnitName, pid: number, r: Resources
     ];
     let job: string;
     try {
-      [job] = bus.call(SD, SD_PATH, MANAGER, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', name.unit, 'replace', props, []) as [string];
+      job = sd.startTransientUnit(name.unit, props);
     } catch (e) {
       if (e instanceof DBusError && e.name === 'org.freedesktop.systemd1.UnitExists')
         throw new CorralError(`/linux/cgroupsPath: the systemd unit ${name.unit} already exists (another container's?)`);
       throw dbusFailure(`cannot start ${name.unit} in ${name.slice}`, e);
     }
-    waitJob(bus, job, `starting ${name.unit}`);
-    const [unitPath] = bus.call(SD, SD_PATH, MANAGER, 'GetUnit', 's', name.unit) as [string];
-    const cgroup = String(getProperty(bus, unitPath, 'org.freedesktop.systemd1.Scope', 'ControlGroup'));
+    waitJob(sd, job, `starting ${name.unit}`);
+    const cgroup = sd.controlGroup(name.unit);
     if (!cgroup) throw new CorralError(`systemd: ${name.unit} has no cgroup (did its process exit?)`);
     return { unit: name.unit, cgroup };
   } catch (e) {
     throw dbusFailure(`starting ${name.unit}`, e);
   } finally {
-    bus.close();
+    sd.close();
   }
 }
 
 /** Stops the container's scope (systemd kills what is left in it and removes its cgroups). */
-export function stopScope(unit: string): void {
-  let bus: Bus;
+export function stopScope(unit: string, connect: Connect = connectSystemd): void {
+  let sd: SystemdClient;
   try {
-    bus = connectSystemd();
+    sd = connect();
   } catch (e) {
     // No systemd left to ask: the cgroupfs cleanup that follows does what it can.
     logWarn((e as Error).message);
     return;
   }
   try {
-    subscribe(bus);
+    sd.subscribe();
     let job: string;
     try {
-      [job] = bus.call(SD, SD_PATH, MANAGER, 'StopUnit', 'ss', unit, 'replace') as [string];
+      job = sd.stopUnit(unit);
     } catch (e) {
       if (e instanceof DBusError && e.name === 'org.freedesktop.systemd1.NoSuchUnit') return; // gone with its last process
       throw e;
     }
-    waitJob(bus, job, `stopping ${unit}`);
+    waitJob(sd, job, `stopping ${unit}`);
   } catch (e) {
     throw dbusFailure(`stopping ${unit}`, e);
   } finally {
-    bus.close();
+    sd.close();
   }
 }
 
 /** `corral update`: the unit's properties follow the new values (runtime only, as transient units are). */
-export function updateScope(unit: string, r: Resources, v2: boolean): void {
-  const bus = connectSystemd();
+export function updateScope(unit: string, r: Resources, v2: boolean, connect: Connect = connectSystemd): void {
+  const sd = connect();
   try {
-    const version = majorVersion(String(getProperty(bus, SD_PATH, MANAGER, 'Version')));
-    const props = resourceProperties(r, v2, version);
-    if (props.length) bus.call(SD, SD_PATH, MANAGER, 'SetUnitProperties', 'sba(sv)', unit, true, props);
+    const props = resourceProperties(r, v2, majorVersion(sd.version()));
+    if (props.length) sd.setUnitProperties(unit, true, props);
   } catch (e) {
     throw dbusFailure(`updating ${unit}`, e);
   } finally {
-    bus.close();
+    sd.close();
   }
 }

@@ -54,8 +54,13 @@ export function defined<T>(v: T | null | undefined): v is T {
   return v !== undefined && v !== null;
 }
 
+/** The cgroup drivers (./driver.ts): cgroupfs, or systemd (--systemd-cgroup). */
+export type DriverName = 'cgroupfs' | 'systemd';
+
 /** Where a container's cgroups are, as its state records them. */
 export interface CgroupRecord {
+  /** The driver that made them, and so does everything else with them (not in older state: see driverName). */
+  driver?: DriverName;
   /** Every cgroup directory the container's processes were put in. */
   paths: string[];
   /** Directories corral made, deepest first: removed on delete. */
