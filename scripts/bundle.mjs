@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const commands = readdirSync(join(root, 'src/commands')).filter((f) => f.endsWith('.ts'));
+const commands = readdirSync(join(root, 'src/commands')).filter((f) => f.endsWith('.ts') && f !== 'table.ts'); // table.ts: the command line's table, in corral.js
 mkdirSync(join(root, 'dist'), { recursive: true });
 
 const common = {
