@@ -1,16 +1,9 @@
-// pause: freeze every process of the container (v1 freezer or v2 cgroup.freeze) and
-// return once the kernel says they are frozen.
+// pause: freeze every process of the container and return once they are frozen.
 import type { CommandMain } from './table';
-import { controlFor } from '../linux/cgroups/drivers';
-import { Store, statusOf } from '../state/store';
-import { requireStatus } from '../lifecycle/status-rules';
+import { pause } from '../lifecycle/pause';
+import { Store } from '../state/store';
 
 export const main: CommandMain<'pause'> = (g, _o, [id]) => {
-  const store = new Store(g.root);
-  store.withLock(id, (rec) => {
-    const status = statusOf(store, rec);
-    requireStatus('pause', status, id);
-    controlFor(rec.cgroups).freeze(rec.cgroups);
-  });
+  pause(new Store(g.root), id);
   return 0;
 };

@@ -2,7 +2,7 @@
 // exiting with the container's status.
 import type { CommandMain } from './table';
 import { addon } from '../linux/addon';
-import { attachConsole } from '../lifecycle/console';
+import { waitForExit } from '../lifecycle/wait';
 import { create } from '../lifecycle/create';
 import { createArgs } from './create';
 import { destroy } from '../lifecycle/destroy';
@@ -23,7 +23,7 @@ export const main: CommandMain<'run'> = async (g, o, [id]) => {
     throw e;
   }
   if (detach) return 0;
-  const r = console !== undefined ? await attachConsole(console, record.pid) : addon().wait(record.pid, true);
+  const status = await waitForExit(record.pid, console);
   if (!o.keep) destroy(store, store.read(id));
-  return r.signal ? 128 + r.signal : r.status ?? 0;
+  return status;
 };

@@ -6,13 +6,12 @@ import { readFileSync } from 'node:fs';
 import { parseJson, readRegularFile } from '../spec/json';
 import type { CommandMain, Flags } from './table';
 import { CorralError, isCorralError } from '../base/errors';
-import { driverFor } from '../linux/cgroups/drivers';
 import type { Resources } from '../spec/types';
-import { Store, statusOf } from '../state/store';
-import { requireStatus } from '../lifecycle/status-rules';
+import { Store } from '../state/store';
+import { update } from '../lifecycle/update';
 
 /** docker's units.RAMInBytes: "512m", "1.5g", "100KiB", "1024" (bytes), powers of 1024. */
-export function ramInBytes(s: string): number {
+function ramInBytes(s: string): number {
   const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
   if (!m) throw new Error(`invalid size: '${s}'`);
   const mul = m[2] ? 1024 ** ('kmgtp'.indexOf(m[2].toLowerCase()) + 1) : 1;
@@ -40,7 +39,7 @@ const int = (s: string) => {
 const memory = (s: string) => (s === '-1' ? -1 : ramInBytes(s));
 
 /** The resources runc's update flags stand for. */
-export function resourcesFromFlags(o: Flags<'update'>): Resources {
+function resourcesFromFlags(o: Flags<'update'>): Resources {
   const r: Resources = {};
   const set = <K extends 'cpu' | 'memory'>(k: K, field: string, v: number | string | undefined) => {
     if (v === undefined) return;
@@ -81,31 +80,9 @@ function readResources(from: string): Resources {
   return r as Resources;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** base with what patch sets: objects merged key by key, lists and values replaced. */
-export function mergeResources<T>(base: T, patch: T): T {
-  if (!isObject(base) || !isObject(patch)) return (patch === undefined || patch === null ? base : patch);
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined || v === null) continue;
-    out[k] = isObject(v) && isObject(out[k]) ? mergeResources(out[k], v) : v;
-  }
-  return out as T;
-}
-
 export const main: CommandMain<'update'> = (g, o, [id]) => {
   const store = new Store(g.root);
-  store.read(id);
-  const patch = o.resources !== undefined ? readResources(o.resources) : resourcesFromFlags(o);
-  // As runc: device rules are not updated (containerd sends them with every update).
-  delete patch.devices;
-  store.withLock(id, (rec) => {
-    requireStatus('update', statusOf(store, rec), id);
-    const merged = mergeResources(rec.cgroups.resources ?? {}, patch);
-    driverFor(rec.cgroups).update(rec.cgroups, patch, merged);
-    rec.cgroups.resources = merged;
-    store.write(rec);
-  });
+  store.read(id); // as runc: an id that does not exist before a flag that is wrong
+  update(store, id, o.resources !== undefined ? readResources(o.resources) : resourcesFromFlags(o));
   return 0;
 };

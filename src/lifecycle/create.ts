@@ -13,7 +13,7 @@ import { chooseDriver } from '../linux/cgroups/drivers';
 import { applyResources, checkRealtimePolicy, homeProcsFiles } from '../linux/cgroups/manager';
 import { Helper } from '../linux/helper';
 import { runHooks, runHooksWarn } from '../linux/hooks';
-import { logWarn } from '../base/log';
+import { logWarn, phase } from '../base/log';
 import { createPlan, rootfsOf } from '../linux/plan';
 import { MESSAGES } from '../linux/plan-records';
 import { Rollback } from '../base/rollback';
@@ -99,18 +99,40 @@ export interface Created {
   console?: number;
 }
 
-export function create(g: Globals, a: CreateArgs): Created {
-  const store = new Store(g.root);
+/** What create works with, from the checked config to the container's init. */
+interface Creation {
+  a: CreateArgs;
+  store: Store;
+  bundle: string;
+  config: Config;
+  // Paths given on the command line are the caller's: resolved before chdir.
+  pidFile?: string;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  /** $LISTEN_FDS + --preserve-fds: the fds from 3 on the init gets. */
+  passFds: number;
+  /** For our own terminal (run without --console-socket) the pty master comes back on this pair. */
+  consolePair?: [number, number];
+  undo: Rollback;
+  dir: string;
+  fifo: string;
+  creating: string;
+  rootfs: string;
+  hostMountNs: boolean;
+  helper?: Helper;
+  pid: number;
+  cgroups?: CgroupRecord;
+  hooksRan: boolean;
+}
+
+/** The config, checked for what this host and these flags can do. */
+function prepare(g: Globals, a: CreateArgs): Omit<Creation, 'dir' | 'fifo' | 'creating' | 'undo' | 'consolePair'> & { ownTerminal: boolean } {
   const bundle = resolve(a.bundle ?? '.');
-  // Paths given on the command line are the caller's: resolve them before chdir.
-  const pidFile = a.pidFile ? resolve(a.pidFile) : undefined;
   const consoleSocket = a.consoleSocket ? resolve(a.consoleSocket) : undefined;
-  const pidfdSocket = a.pidfdSocket ? resolve(a.pidfdSocket) : undefined;
   const config = loadConfig(bundle);
   checkRootfs(config, bundle);
   const ownTerminal = !!config.process?.terminal && !consoleSocket && !!a.attachTerminal;
-  if (config.process?.terminal && !consoleSocket && !ownTerminal)
-    throw new CorralError(TTY_WITHOUT_SOCKET);
+  if (config.process?.terminal && !consoleSocket && !ownTerminal) throw new CorralError(TTY_WITHOUT_SOCKET);
   if (config.process?.apparmorProfile) throw new CorralError('/process/apparmorProfile: AppArmor is not enabled on this host');
   if (config.process?.selinuxLabel || config.linux?.mountLabel)
     throw new CorralError(`${config.process?.selinuxLabel ? '/process/selinuxLabel' : '/linux/mountLabel'}: SELinux is not enabled on this host`);
@@ -120,32 +142,40 @@ export function create(g: Globals, a: CreateArgs): Created {
   if (listenFds && config.process) {
     config.process.env = [...(config.process.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
   }
-  const passFds = listenFds + (a.preserveFds ?? 0);
-  // As runc: relative paths in the config (mount options such as overlay's lowerdir,
-  // hooks) are taken from the bundle directory.
-  process.chdir(bundle);
-  const undo = new Rollback();
-  const dir = store.claim(a.id);
-  undo.push('the state directory', () => store.remove(a.id));
-  const fifo = join(dir, 'exec.fifo');
-  const creating = join(dir, 'creating.json');
-  let cgroups: CgroupRecord | undefined;
-  let helper: Helper | undefined;
-  let pid = 0;
-  // For our own terminal the pty master comes back on this socket pair.
-  const consolePair = ownTerminal ? addon().socketPair() : undefined;
-  let hooksRan = false;
-  const state = (status: OciState['status']): OciState => ({
-    ociVersion: OCI_VERSION, id: a.id, status, pid, bundle,
-    ...(config.annotations && Object.keys(config.annotations).length ? { annotations: config.annotations } : {}),
-  });
-  // Once the creation hooks ran, poststop runs however the create ends (after the init
-  // and its cgroups are gone, before the state directory).
-  undo.push('poststop hooks', () => hooksRan && runHooksWarn(config.hooks, 'poststop', state('stopped')));
-  // corral-init is told to roll back what it was told of, and the init is killed and
-  // reaped, before the cgroups it is in are removed: registered again once the init exists.
+  return {
+    a,
+    store: new Store(g.root),
+    bundle,
+    config,
+    pidFile: a.pidFile ? resolve(a.pidFile) : undefined,
+    consoleSocket,
+    pidfdSocket: a.pidfdSocket ? resolve(a.pidfdSocket) : undefined,
+    passFds: listenFds + (a.preserveFds ?? 0),
+    rootfs: rootfsOf(config, bundle),
+    hostMountNs: !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount' && !n.path),
+    pid: 0,
+    hooksRan: false,
+    ownTerminal,
+  };
+}
+
+function ociStateOf(c: Creation, status: OciState['status']): OciState {
+  const annotations = c.config.annotations;
+  return {
+    ociVersion: OCI_VERSION, id: c.a.id, status, pid: c.pid, bundle: c.bundle,
+    ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
+  };
+}
+
+/**
+ * corral-init is told to roll back what it was told of, and the init is killed and
+ * reaped, before the cgroups it is in are removed: registered once the helper runs,
+ * and again once the init exists (it runs once).
+ */
+function stopperOf(c: Creation): () => void {
   let stopped = false;
-  const stopHelper = () => {
+  return () => {
+    const helper = c.helper;
     if (stopped || !helper) return;
     stopped = true;
     try {
@@ -153,9 +183,9 @@ export function create(g: Globals, a: CreateArgs): Created {
     } catch {
       // already gone
     }
-    if (pid) {
+    if (c.pid) {
       try {
-        process.kill(pid, 'SIGKILL');
+        process.kill(c.pid, 'SIGKILL');
       } catch {
         // already gone
       }
@@ -163,52 +193,132 @@ export function create(g: Globals, a: CreateArgs): Created {
     helper.wait();
     helper.close();
   };
-  try {
-    const unlock = store.lock(a.id);
-    try {
-      addon().mkfifo(fifo, 0o622);
-      chmodSync(fifo, 0o622); // not narrowed by our umask: the init may be any uid
-    } catch (e) {
-      throw corralErrorOf(e);
-    }
+}
 
+/** The exec fifo the init waits on for `start`. */
+function makeFifo(c: Creation): void {
+  try {
+    addon().mkfifo(c.fifo, 0o622);
+    chmodSync(c.fifo, 0o622); // not narrowed by our umask: the init may be any uid
+  } catch (e) {
+    throw corralErrorOf(e);
+  }
+}
+
+/** The cgroups, by the driver chosen for this container (recorded in its state). */
+function makeCgroups(g: Globals, c: Creation, pidsZero: boolean): CgroupRecord {
+  const intent = (planned: CgroupRecord) => c.store.writeCreating(c.a.id, { rootfs: c.rootfs, hostMountNs: c.hostMountNs, cgroups: planned });
+  const resources = c.config.linux?.resources;
+  const early = pidsZero ? { ...resources, pids: undefined } : resources;
+  const driver = chooseDriver(g);
+  const made = driver.create({ id: c.a.id, cgroupsPath: c.config.linux?.cgroupsPath, resources: early, annotations: c.config.annotations, pid: c.helper!.pid, intent });
+  c.undo.push('the cgroups', () => driver.remove(made));
+  checkRealtimePolicy(made, c.config.process?.scheduler?.policy);
+  return made;
+}
+
+/** The plan, sent: corral-init clones the init and tells its pid. */
+function sendPlan(c: Creation, cgroups: CgroupRecord): number {
+  const plan = createPlan(c.config, {
+    id: c.a.id,
+    bundle: c.bundle,
+    fifo: c.fifo,
+    noPivot: !!c.a.noPivot,
+    noNewKeyring: !!c.a.noNewKeyring,
+    consoleSocket: c.consolePair ? Helper.extraFd(c.passFds, 0) : c.consoleSocket,
+    preserveFds: c.passFds,
+    cgroups,
+    cgroupHome: homeProcsFiles(),
+    cleanup: {
+      // creating.json last: should corral-init die midway, delete still finds the rest.
+      // Mounts made in the host's namespace are not corral-init's to undo: it leaves
+      // creating.json (and so the directory) for `delete` to unmount them.
+      files: [c.fifo, join(c.dir, 'state.json'), join(c.dir, 'lock'), ...(c.pidFile ? [c.pidFile] : []), ...(c.hostMountNs ? [] : [c.creating])],
+      dir: c.dir,
+    },
+  });
+  c.helper!.send(plan.encode());
+  return Number(c.helper!.expect(MESSAGES.pid));
+}
+
+/** The init sets up its root; when the config has creation hooks it stops for them. */
+function awaitReady(c: Creation): void {
+  const nsTypes = (c.config.linux?.namespaces ?? []).map((n) => n.type);
+  for (;;) {
+    const line = c.helper!.expect('');
+    if (line === MESSAGES.ready) return;
+    if (line !== MESSAGES.hooks) throw new CorralError(`helper: unexpected "${line}"`);
+    c.hooksRan = true;
+    // runtime-tools' hooks_stdin wants "created" for prestart (crun agrees); the
+    // newer hooks get the spec's "creating".
+    runHooks(c.config.hooks, 'prestart', ociStateOf(c, 'created'));
+    runHooks(c.config.hooks, 'createRuntime', ociStateOf(c, 'creating'));
+    runHooks(c.config.hooks, 'createContainer', ociStateOf(c, 'creating'), c.pid, nsTypes);
+    c.helper!.say(MESSAGES.continue);
+  }
+}
+
+/** state.json, the pid file and pidfd, then corral-init is told to commit. */
+function record(c: Creation, cgroups: CgroupRecord): ContainerRecord {
+  const { a, config, pid } = c;
+  const rec: ContainerRecord = {
+    id: a.id,
+    bundle: c.bundle,
+    rootfs: c.rootfs,
+    pid,
+    pidStartTime: readStat(pid)?.startTime ?? '',
+    created: new Date().toISOString(),
+    owner: userInfo().username,
+    annotations: config.annotations,
+    cgroups,
+    hooks: config.hooks,
+    namespaces: (config.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
+    hostMountNs: c.hostMountNs,
+    process: config.process,
+    seccomp: config.linux?.seccomp,
+  };
+  c.store.write(rec);
+  if (c.pidFile) {
+    const pidFile = c.pidFile;
+    writePidFile(pidFile, pid);
+    c.undo.push('the pid file', () => rmSync(pidFile, { force: true }));
+  }
+  if (c.pidfdSocket) sendPidfd(c.pidfdSocket, pid);
+  c.helper!.say(MESSAGES.commit);
+  const r = c.helper!.wait();
+  if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);
+  c.helper!.close();
+  return rec;
+}
+
+export function create(g: Globals, a: CreateArgs): Created {
+  const trace = <T>(name: string, fn: () => T) => phase('create', name, fn);
+  const { ownTerminal, ...p } = trace('validate', () => prepare(g, a));
+  // As runc: relative paths in the config (mount options such as overlay's lowerdir,
+  // hooks) are taken from the bundle directory.
+  process.chdir(p.bundle);
+  const undo = new Rollback();
+  const dir = p.store.claim(a.id);
+  undo.push('the state directory', () => p.store.remove(a.id));
+  const c: Creation = { ...p, undo, dir, fifo: join(dir, 'exec.fifo'), creating: join(dir, 'creating.json'), consolePair: ownTerminal ? addon().socketPair() : undefined };
+  // Once the creation hooks ran, poststop runs however the create ends (after the init
+  // and its cgroups are gone, before the state directory).
+  undo.push('poststop hooks', () => c.hooksRan && runHooksWarn(c.config.hooks, 'poststop', ociStateOf(c, 'stopped')));
+  const stopHelper = stopperOf(c);
+  try {
+    const unlock = p.store.lock(a.id);
+    makeFifo(c);
     // The helper first: with --systemd-cgroup, systemd puts it in the container's scope.
-    helper = Helper.start('create', passFds, consolePair ? [consolePair[1]] : []);
+    c.helper = trace('helper start', () => Helper.start('create', c.passFds, c.consolePair ? [c.consolePair[1]] : []));
     undo.push('corral-init', stopHelper);
-    if (consolePair) closeSync(consolePair[1]);
-    const rootfs = rootfsOf(config, bundle);
-    const hostMountNs = !(config.linux?.namespaces ?? []).some((n) => n.type === 'mount' && !n.path);
-    const intent = (planned: CgroupRecord) => store.writeCreating(a.id, { rootfs, hostMountNs, cgroups: planned });
+    if (c.consolePair) closeSync(c.consolePair[1]);
     // pids.limit 0 is a real limit (spec 1.3, runc >= 1.4), and no process could be
     // born into such a cgroup: it is written once the init is in it.
-    const resources = config.linux?.resources;
+    const resources = c.config.linux?.resources;
     const pidsZero = resources?.pids?.limit === 0;
-    const early = pidsZero ? { ...resources, pids: undefined } : resources;
-    const driver = chooseDriver(g);
-    cgroups = driver.create({ id: a.id, cgroupsPath: config.linux?.cgroupsPath, resources: early, annotations: config.annotations, pid: helper.pid, intent });
-    const made = cgroups;
-    undo.push('the cgroups', () => driver.remove(made));
-    checkRealtimePolicy(cgroups, config.process?.scheduler?.policy);
-    const plan = createPlan(config, {
-      id: a.id,
-      bundle,
-      fifo,
-      noPivot: !!a.noPivot,
-      noNewKeyring: !!a.noNewKeyring,
-      consoleSocket: consolePair ? Helper.extraFd(passFds, 0) : consoleSocket,
-      preserveFds: passFds,
-      cgroups,
-      cgroupHome: homeProcsFiles(),
-      cleanup: {
-        // creating.json last: should corral-init die midway, delete still finds the rest.
-        // Mounts made in the host's namespace are not corral-init's to undo: it leaves
-        // creating.json (and so the directory) for `delete` to unmount them.
-        files: [fifo, join(dir, 'state.json'), join(dir, 'lock'), ...(pidFile ? [pidFile] : []), ...(hostMountNs ? [] : [creating])],
-        dir,
-      },
-    });
-    helper.send(plan.encode());
-    pid = Number(helper.expect(MESSAGES.pid));
+    const cgroups = trace('cgroups', () => makeCgroups(g, c, pidsZero));
+    c.cgroups = cgroups;
+    c.pid = trace('plan and clone', () => sendPlan(c, cgroups));
     undo.push('the init', stopHelper);
     if (pidsZero) {
       // As an update: the device rules stay as written (rewriting them, deny-all first,
@@ -216,54 +326,17 @@ export function create(g: Globals, a: CreateArgs): Created {
       applyResources(cgroups, { pids: { limit: 0 } }, { update: true });
       cgroups.resources = resources;
     }
-    const nsTypes = (config.linux?.namespaces ?? []).map((n) => n.type);
-    for (;;) {
-      const line = helper.expect('');
-      if (line === MESSAGES.ready) break;
-      if (line !== MESSAGES.hooks) throw new CorralError(`helper: unexpected "${line}"`);
-      hooksRan = true;
-      // runtime-tools' hooks_stdin wants "created" for prestart (crun agrees); the
-      // newer hooks get the spec's "creating".
-      runHooks(config.hooks, 'prestart', state('created'));
-      runHooks(config.hooks, 'createRuntime', state('creating'));
-      runHooks(config.hooks, 'createContainer', state('creating'), pid, nsTypes);
-      helper.say(MESSAGES.continue);
-    }
-    const record: ContainerRecord = {
-      id: a.id,
-      bundle,
-      rootfs,
-      pid,
-      pidStartTime: readStat(pid)?.startTime ?? '',
-      created: new Date().toISOString(),
-      owner: userInfo().username,
-      annotations: config.annotations,
-      cgroups,
-      hooks: config.hooks,
-      namespaces: (config.linux?.namespaces ?? []).map((n) => ({ type: n.type, path: n.path })),
-      hostMountNs,
-      process: config.process,
-      seccomp: config.linux?.seccomp,
-    };
-    store.write(record);
-    if (pidFile) {
-      writePidFile(pidFile, pid);
-      undo.push('the pid file', () => rmSync(pidFile, { force: true }));
-    }
-    if (pidfdSocket) sendPidfd(pidfdSocket, pid);
-    helper.say(MESSAGES.commit);
-    const r = helper.wait();
-    if (r.status !== 0) throw new CorralError(`container init did not start: helper exited with ${r.signal ? `signal ${r.signal}` : `status ${r.status}`}`);
-    helper.close();
+    trace('mounts and creation hooks', () => awaitReady(c));
+    const rec = trace('record and commit', () => record(c, cgroups));
     undo.commit();
-    rmSync(creating, { force: true }); // state.json says it all now
+    rmSync(c.creating, { force: true }); // state.json says it all now
     unlock();
     let console: number | undefined;
-    if (consolePair) {
-      console = addon().recvFd(consolePair[0]).fd;
-      closeSync(consolePair[0]);
+    if (c.consolePair) {
+      console = addon().recvFd(c.consolePair[0]).fd;
+      closeSync(c.consolePair[0]);
     }
-    return { record, config, console };
+    return { record: rec, config: c.config, console };
   } catch (e) {
     undo.run(logWarn);
     throw corralErrorOf(e);

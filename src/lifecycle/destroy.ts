@@ -9,6 +9,7 @@ import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
 import { requireStatus } from './status-rules';
 import { NOT_EXIST } from '../base/messages';
+import { phase } from '../base/log';
 
 /** The init, while it is still the container's (it may be outside the cgroups). */
 function initOf(rec: ContainerRecord): Also {
@@ -43,11 +44,12 @@ function unmountUnder(root: string): void {
 }
 
 export function destroy(store: Store, rec: ContainerRecord): void {
-  killAll(rec);
-  controlFor(rec.cgroups).remove(rec.cgroups);
-  if (rec.hostMountNs) unmountUnder(rec.rootfs);
-  runHooksWarn(rec.hooks, 'poststop', ociState(rec, 'stopped'));
-  store.remove(rec.id);
+  const trace = <T>(name: string, fn: () => T) => phase('delete', name, fn);
+  trace('kill what is left', () => killAll(rec));
+  trace('remove the cgroups', () => controlFor(rec.cgroups).remove(rec.cgroups));
+  if (rec.hostMountNs) trace('unmount', () => unmountUnder(rec.rootfs));
+  trace('poststop hooks', () => runHooksWarn(rec.hooks, 'poststop', ociState(rec, 'stopped')));
+  trace('remove the state', () => store.remove(rec.id));
 }
 
 export function deleteContainer(store: Store, id: string, force: boolean): void {

@@ -19,9 +19,9 @@ import type { Process } from '../spec/types';
 import { Store, statusOf, type ContainerRecord } from '../state/store';
 import { requireStatus } from './status-rules';
 import { writePidFile } from './create';
-import { attachConsole } from './console';
+import { waitForExit } from './wait';
 import { TTY_WITHOUT_SOCKET } from '../base/messages';
-import { logWarn } from '../base/log';
+import { logWarn, phase } from '../base/log';
 import { Rollback } from '../base/rollback';
 
 export interface ExecArgs {
@@ -201,11 +201,11 @@ function startProcess(rec: ContainerRecord, proc: Process, a: ExecArgs, passFds:
 }
 
 export async function exec(g: Globals, a: ExecArgs): Promise<number> {
-  const { rec, proc, passFds } = prepare(g, a);
+  const { rec, proc, passFds } = phase('exec', 'validate', () => prepare(g, a));
   const undo = new Rollback();
   let started: Started;
   try {
-    started = startProcess(rec, proc, a, passFds, undo);
+    started = phase('exec', 'join and start the process', () => startProcess(rec, proc, a, passFds, undo));
     if (a.pidFile) writePidFile(a.pidFile, started.pid);
     undo.commit();
   } catch (e) {
@@ -213,6 +213,5 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
     throw e;
   }
   if (a.detach) return 0;
-  const r = started.master !== undefined ? await attachConsole(started.master, started.pid) : addon().wait(started.pid, true);
-  return r.signal ? 128 + r.signal : r.status ?? 0;
+  return waitForExit(started.pid, started.master);
 }

@@ -1,7 +1,7 @@
 // start: let a created container's init go on to exec the user process.
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import { CorralError, errnoCode } from '../base/errors';
-import { logWarn } from '../base/log';
+import { logWarn, phase } from '../base/log';
 import { runHooks } from '../linux/hooks';
 import { isSameProcess } from '../linux/procfs';
 import { Store, ociState, statusOf, type ContainerRecord } from '../state/store';
@@ -50,12 +50,13 @@ export function start(store: Store, id: string): ContainerRecord {
     // `start` program expects it to succeed and the container to stop. We do the
     // latter, as the required conformance program checks, and say so.
     if (!rec.process) logWarn('config.json has no "process": nothing to run, the container stops');
-    stopOnFailure(rec, () => runHooks(rec.hooks, 'startContainer', ociState(rec, 'created'), rec.pid, rec.namespaces.map((n) => n.type)));
-    releaseInit(store.fifo(id), rec);
+    phase('start', 'startContainer hooks', () =>
+      stopOnFailure(rec, () => runHooks(rec.hooks, 'startContainer', ociState(rec, 'created'), rec.pid, rec.namespaces.map((n) => n.type))));
+    phase('start', 'release the init', () => releaseInit(store.fifo(id), rec));
     unlinkSync(store.fifo(id));
     return rec;
   });
-  stopOnFailure(rec, () => runHooks(rec.hooks, 'poststart', ociState(rec, 'running')));
+  phase('start', 'poststart hooks', () => stopOnFailure(rec, () => runHooks(rec.hooks, 'poststart', ociState(rec, 'running'))));
   return rec;
 }
 

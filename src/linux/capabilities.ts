@@ -12,7 +12,7 @@ export const CAPABILITIES = [
   'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
-export const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
+const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
 
 let lastCap: number | undefined;
 /** The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap). */

@@ -20,7 +20,7 @@ export class DBusError extends Error {
 const ALIGN: Record<string, number> = { y: 1, b: 4, n: 2, q: 2, i: 4, u: 4, x: 8, t: 8, d: 8, h: 4, s: 4, o: 4, g: 1, a: 4, '(': 8, '{': 8, v: 1 };
 
 /** The end (exclusive) of the single complete type that starts at sig[i]. */
-export function typeEnd(sig: string, i: number): number {
+function typeEnd(sig: string, i: number): number {
   const c = sig[i];
   if (c === 'a') return typeEnd(sig, i + 1);
   if (c === '(' || c === '{') {
@@ -46,7 +46,7 @@ export function splitSig(sig: string): string[] {
   return out;
 }
 
-export class Writer {
+class Writer {
   buf = Buffer.alloc(256);
   len = 0;
 
@@ -164,7 +164,7 @@ export class Writer {
   }
 }
 
-export class Reader {
+class Reader {
   constructor(readonly buf: Buffer, public pos = 0) {}
 
   align(n: number): void {
@@ -272,7 +272,7 @@ export function encodeMessage(m: Message): Buffer {
 }
 
 /** The length of the whole message at the start of buf, once its fixed header is there. */
-export function messageLength(buf: Buffer): number | undefined {
+function messageLength(buf: Buffer): number | undefined {
   if (buf.length < 16) return undefined;
   if (buf[0] !== 'l'.charCodeAt(0)) throw new Error('D-Bus: only little-endian peers are supported');
   const fieldsLen = buf.readUInt32LE(12);

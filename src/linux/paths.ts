@@ -2,6 +2,6 @@
 import { join } from 'node:path';
 
 // (Run from the TypeScript sources, as unit tests do, they are in ../../dist.)
-export const distDir = __dirname.endsWith('/src/linux') ? join(__dirname, '../../dist') : __dirname;
+const distDir = __dirname.endsWith('/src/linux') ? join(__dirname, '../../dist') : __dirname;
 export const helperPath = join(distDir, 'corral-init');
 export const addonPath = join(distDir, 'corral.node');

@@ -89,7 +89,7 @@ export type RecordTag = keyof typeof RECORDS;
 /** The fields of a record, one string or number per name in the table. */
 export type RecordFields<T extends RecordTag> = Fields<(typeof RECORDS)[T]>;
 type Fields<R extends readonly string[]> = { -readonly [K in keyof R]: string | number };
-export const RECORD_TAGS = Object.keys(RECORDS) as RecordTag[];
+const RECORD_TAGS = Object.keys(RECORDS) as RecordTag[];
 
 const TAG_INDEX = new Map(RECORD_TAGS.map((t, i) => [t, i]));
 

@@ -70,7 +70,7 @@ const PID = '\x01';
  * that loads the filter. For create that process is the init, and the container has
  * been created but not yet run its program: "created". For exec it is "running".
  */
-export function listenerState(s: Seccomp, ctx: ListenerContext): string {
+function listenerState(s: Seccomp, ctx: ListenerContext): string {
   const mark = '@@corral-pid@@';
   const state = {
     ociVersion: OCI_VERSION,

@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } f
 import { CorralError, errnoCode, fsError } from '../base/errors';
 
 /** Deeper than any config a caller writes (a seccomp rule's argument sits at depth 7). */
-export const MAX_JSON_DEPTH = 128;
+const MAX_JSON_DEPTH = 128;
 
 function kindOf(st: Stats): string {
   if (st.isDirectory()) return 'a directory';
@@ -37,7 +37,7 @@ export function readRegularFile(path: string): string {
 }
 
 /** The byte offset where text nests deeper than MAX_JSON_DEPTH, or -1. */
-export function tooDeepAt(text: string): number {
+function tooDeepAt(text: string): number {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

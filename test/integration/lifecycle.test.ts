@@ -178,3 +178,24 @@ t.test('state dir is private to root', async (t) => {
   t.equal(statSync(join(root, c, 'exec.fifo')).mode & 0o777, 0o622);
   corral(root, ['delete', '--force', c]);
 });
+
+t.test('--debug traces each phase of create, start, exec and delete with its duration', async (t) => {
+  const c = id('phases');
+  const b = bundle(baseConfig(['sleep', '30']));
+  const phases = (r: { stderr: string }) => [...r.stderr.matchAll(/level=debug msg="(\w+): (.+?) took \d+\.\dms"/g)].map((m) => `${m[1]}: ${m[2]}`);
+  const cr = corral(root, ['--debug', 'create', '--bundle', b, c]);
+  t.equal(cr.status, 0, cr.stderr);
+  t.same(phases(cr), ['create: validate', 'create: helper start', 'create: cgroups', 'create: plan and clone', 'create: mounts and creation hooks', 'create: record and commit']);
+  const st = corral(root, ['--debug', 'start', c]);
+  t.same(phases(st), ['start: startContainer hooks', 'start: release the init', 'start: poststart hooks']);
+  const ex = corral(root, ['--debug', 'exec', c, 'true']);
+  t.equal(ex.status, 0, ex.stderr);
+  t.same(phases(ex), ['exec: validate', 'exec: join and start the process']);
+  const quiet = corral(root, ['exec', c, 'true']);
+  t.same(phases(quiet), [], 'without --debug, no trace');
+  const del = corral(root, ['--debug', 'delete', '--force', c]);
+  t.same(phases(del), ['delete: kill what is left', 'delete: remove the cgroups', 'delete: poststop hooks', 'delete: remove the state']);
+  t.same(leftovers(root, c), []);
+  const bad = corral(root, ['--debug', 'create', '--bundle', '/nonexistent-bundle', id('phases-bad')]);
+  t.match(bad.stderr, /level=debug msg="create: validate failed after \d+\.\dms"/, 'a failing phase says so');
+});

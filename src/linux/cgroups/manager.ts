@@ -163,7 +163,7 @@ export function needs(r: Resources): Need[] {
 const V2_NAME: Record<string, string> = { blkio: 'io' };
 
 /** The hierarchy that carries a (v1-named) controller, if any. */
-export function ownerOf(layout: Layout, controller: string): Hierarchy | undefined {
+function ownerOf(layout: Layout, controller: string): Hierarchy | undefined {
   return layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller))
     ?? layout.hierarchies.find((h) => h.version === 2 && h.controllers.includes(V2_NAME[controller] ?? controller));
 }

@@ -12,7 +12,7 @@ export function procsFiles(rec: CgroupRecord): string[] {
 }
 
 /** Sub-cgroups of dir (the container may make its own), deepest first. */
-export function subCgroups(dir: string): string[] {
+function subCgroups(dir: string): string[] {
   const out: string[] = [];
   let entries: fs.Dirent[];
   try {

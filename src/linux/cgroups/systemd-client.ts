@@ -37,7 +37,7 @@ function getProperty(bus: Bus, path: string, iface: string, name: string): unkno
 }
 
 /** The client over a connected bus. */
-export function busClient(bus: Bus): SystemdClient {
+function busClient(bus: Bus): SystemdClient {
   return {
     subscribe() {
       // A message bus forwards only the signals a match rule names.

@@ -26,7 +26,7 @@ export function applyV1(dir: string, controllers: string[], r: Resources, o: App
 }
 
 /** The rules in the config's order after denying everything, then runc's defaults. */
-export function devicesV1(dir: string, r: Resources): void {
+function devicesV1(dir: string, r: Resources): void {
   writeCg(dir, 'devices.deny', 'a', `${R}/devices`);
   effectiveRules(r.devices).forEach((rule, i) => {
     const file = rule.allow ? 'devices.allow' : 'devices.deny';
@@ -182,11 +182,11 @@ export function pidsValue(limit: number): number | 'max' {
   return limit < 0 ? 'max' : limit;
 }
 
-export function pidsV1(dir: string, r: Resources): void {
+function pidsV1(dir: string, r: Resources): void {
   if (defined(r.pids?.limit)) writeCg(dir, 'pids.max', pidsValue(r.pids.limit), `${R}/pids/limit`);
 }
 
-export function blkioV1(dir: string, r: Resources): void {
+function blkioV1(dir: string, r: Resources): void {
   const b = blockIO(r);
   if (!b) return;
   const F = `${R}/blockIO`;
@@ -241,12 +241,12 @@ export function hugetlbV1(dir: string, r: Resources): void {
   hugetlbWrite(dir, r, 'limit_in_bytes', 'rsvd.limit_in_bytes');
 }
 
-export function netClsV1(dir: string, r: Resources): void {
+function netClsV1(dir: string, r: Resources): void {
   const id = r.network?.classID;
   if (isSet(id)) writeCg(dir, 'net_cls.classid', id, `${R}/network/classID`);
 }
 
-export function netPrioV1(dir: string, r: Resources): void {
+function netPrioV1(dir: string, r: Resources): void {
   (r.network?.priorities ?? []).forEach((p, i) =>
     writeCg(dir, 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `${R}/network/priorities/${i}`, ' (is there such an interface?)'));
 }

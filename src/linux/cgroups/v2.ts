@@ -94,12 +94,12 @@ export function cpuV2(dir: string, r: Resources): void {
   if (defined(c.idle)) writeCg(dir, 'cpu.idle', c.idle, `${F}/idle`);
 }
 
-export function cpusetV2(dir: string, r: Resources): void {
+function cpusetV2(dir: string, r: Resources): void {
   if (r.cpu?.cpus) writeCg(dir, 'cpuset.cpus', r.cpu.cpus, `${R}/cpu/cpus`);
   if (r.cpu?.mems) writeCg(dir, 'cpuset.mems', r.cpu.mems, `${R}/cpu/mems`);
 }
 
-export function ioV2(dir: string, r: Resources): void {
+function ioV2(dir: string, r: Resources): void {
   const b = blockIO(r);
   if (!b) return;
   const F = `${R}/blockIO`;
@@ -127,7 +127,7 @@ export function keyController(key: string): string {
   return key.split('.')[0];
 }
 
-export function unifiedV2(dir: string, controllers: string[], r: Resources, o: V2Options): void {
+function unifiedV2(dir: string, controllers: string[], r: Resources, o: V2Options): void {
   for (const [key, value] of Object.entries(r.unified ?? {})) {
     const F = `${R}/unified/${key}`;
     if (!/^[a-z_]+\.[\w.-]+$/.test(key) || key.includes('..'))

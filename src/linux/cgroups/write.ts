@@ -12,7 +12,7 @@ export function whyFailed(path: string, e: unknown): string {
 }
 
 /** Never creates a file: a cgroup file that is not there is a feature the host lacks. */
-export const WRITE_EXISTING = constants.O_WRONLY | constants.O_TRUNC;
+const WRITE_EXISTING = constants.O_WRONLY | constants.O_TRUNC;
 
 /** One write(2) of text to an existing file (cgroupfs takes a value per write). */
 export function writeExisting(path: string, text: string): void {
