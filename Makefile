@@ -1,4 +1,4 @@
-# corral — entry points: make, make test, make conformance, make bench, make demo, make install.
+# corral — entry points: make, make test, make lint, make format, make conformance, make bench, make demo, make install.
 SHELL := /bin/bash
 NODE ?= $(shell command -v node)
 PREFIX ?= /usr/local
@@ -6,13 +6,29 @@ HERE := $(abspath .)
 TS_SOURCES := $(shell find src -name '*.ts') package.json scripts/bundle.mjs scripts/boot.js
 ADDON_SOURCES := $(wildcard addon/CMakeLists.txt addon/glue/* addon/init/*)
 
-.PHONY: all deps test unit integration conformance bench demo install clean
+.PHONY: all deps lint format test unit integration conformance bench demo install clean
 
 all: bin/corral
 
 # Everything a fresh Debian 12 machine lacks (idempotent; apt only when something is missing).
 deps:
 	@./scripts/install-deps.sh
+
+# What the formatters own: prettier the TypeScript and JavaScript, clang-format the C++
+# (one line width: .prettierrc's printWidth is .clang-format's ColumnLimit).
+PRETTIER_FILES := 'src/**/*.ts' 'test/**/*.{ts,mjs}' 'scripts/**/*.{js,mjs}' eslint.config.mjs
+CXX_SOURCES := $(wildcard addon/glue/*.cc addon/init/*.cc addon/init/*.h)
+
+# Caches in node_modules/.cache keyed on content: a second run checks only what changed.
+lint: node_modules/.package-lock.json
+	npx prettier --check --cache --log-level warn $(PRETTIER_FILES)
+	npx eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ --max-warnings 0 .
+	clang-format --dry-run --Werror $(CXX_SOURCES)
+
+# Rewrites the layout only (eslint's fixes can change code: they are made by hand).
+format: node_modules/.package-lock.json
+	npx prettier --write --log-level warn $(PRETTIER_FILES)
+	clang-format -i $(CXX_SOURCES)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -80,6 +96,7 @@ conformance: all
 
 test: deps all bundles/busybox/rootfs/bin/busybox
 	npx tsc -p .
+	$(MAKE) --no-print-directory lint
 	node scripts/check-layers.mjs
 	npx tap --disable-coverage --allow-empty-coverage --reporter=terse --jobs=1 --timeout=900 test/unit/*.test.ts test/integration/*.test.ts test/compat/*.test.ts
 	./conformance/check.sh

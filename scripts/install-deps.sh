@@ -6,9 +6,10 @@ set -eu
 # callers the integration tests drive; systemd and dbus-daemon are booted in a test's own
 # namespaces for the systemd cgroup driver (this host's PID 1 is not systemd); qemu boots
 # Debian's kernel with only cgroup v2 for the v2 tests (test/lib/vm.sh); strace shows how
-# the init is cloned.
+# the init is cloned; clang-format checks addon/'s layout (make lint).
 pkgs="build-essential cmake pkg-config busybox-static libseccomp-dev golang-github-opencontainers-specs-dev
-iproute2 file python3 runc podman conmon catatonit netavark iptables containerd systemd dbus-daemon qemu-system-x86 strace"
+iproute2 file python3 runc podman conmon catatonit netavark iptables containerd systemd dbus-daemon qemu-system-x86 strace
+clang-format"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
