@@ -61,7 +61,11 @@ function timeIt(fn, setup, teardown) {
     fn(ctx, i);
     const dt = now() - t0;
     teardown?.(ctx, i);
-    if (i >= 2) xs.push(dt), over.push(dt - f); // two warm-up rounds
+    if (i >= 2) {
+      // after two warm-up rounds
+      xs.push(dt);
+      over.push(dt - f);
+    }
   }
   return { ...stats(xs), over: median(over) };
 }

@@ -49,7 +49,10 @@ function parse(argv: string[], flags: readonly FlagSpec[], halt: boolean): Parse
   const glued: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (argv[i + 1] === '-' && /^--?[^=]+$/.test(a) && strings.has(a.replace(/^--?/, ''))) glued.push(`${a}=-`), i++;
+    if (argv[i + 1] === '-' && /^--?[^=]+$/.test(a) && strings.has(a.replace(/^--?/, ''))) {
+      glued.push(`${a}=-`);
+      i++;
+    }
     else glued.push(a);
   }
   const r = parser.detailed(glued, cfg);
@@ -78,7 +81,6 @@ function parse(argv: string[], flags: readonly FlagSpec[], halt: boolean): Parse
 /** A command bundle of dist/, through boot.js's code-cached loader when started by it. */
 function loadBundle<T>(name: string): T {
   const load = (globalThis as { __corralLoad?: (n: string) => unknown }).__corralLoad;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   return (load ? load(name) : require(join(__dirname, `${name}.js`))) as T;
 }
 

@@ -86,7 +86,7 @@ function deleteUnrecorded(store: Store, id: string, force: boolean): void {
     if (force) return; // gone meanwhile, or a create that still runs after the lock's wait
     throw isCorralError(e) && / is locked by /.test(e.message) ? new CorralError(NOT_EXIST) : e;
   }
-  let created = false;
+  let created: boolean;
   try {
     created = store.exists(id); // the create succeeded meanwhile
     const made = created ? undefined : store.readCreating(id);

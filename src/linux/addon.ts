@@ -30,7 +30,6 @@ export interface Addon {
 
 let loaded: Addon | undefined;
 export function addon(): Addon {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   loaded ??= require(addonPath) as Addon;
   return loaded;
 }

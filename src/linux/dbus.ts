@@ -344,7 +344,7 @@ export class Bus {
     try {
       n = readSync(this.fd, chunk, 0, chunk.length, null);
     } catch (e) {
-      if (errnoCode(e) === 'EAGAIN') throw new Error('D-Bus: no answer in time');
+      if (errnoCode(e) === 'EAGAIN') throw new Error('D-Bus: no answer in time', { cause: e });
       throw e;
     }
     if (n === 0) throw new Error('D-Bus: the connection was closed');

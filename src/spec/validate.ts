@@ -2,7 +2,6 @@
 // scripts/build-schemas.mjs) and the rules the schemas cannot express.
 import { isAbsolute } from 'node:path';
 import type { Config, Namespace } from './types';
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const validators = require('../../build/schemas/validators.js') as {
   validateConfig: ValidateFn;
   validateState: ValidateFn;
@@ -50,7 +49,10 @@ function formatErrors(doc: unknown, errors: AjvError[]): string[] {
     }
     const got = e.keyword === 'required' ? '' : ` (got ${describe(valueAt(doc, e.instancePath))})`;
     const line = `${path}: ${msg}${got}`;
-    if (!seen.has(line)) lines.push(line), seen.add(line);
+    if (!seen.has(line)) {
+      lines.push(line);
+      seen.add(line);
+    }
   }
   return lines;
 }

@@ -72,7 +72,11 @@ function sanitise(config, storage, how) {
     }
   }
   let droppedNetns = false;
-  for (const ns of c.linux?.namespaces ?? []) if (ns.type === 'network' && ns.path) (delete ns.path, (droppedNetns = true));
+  for (const ns of c.linux?.namespaces ?? []) {
+    if (ns.type !== 'network' || !ns.path) continue;
+    delete ns.path;
+    droppedNetns = true;
+  }
   const notes = [];
   if (swaps.length) notes.push(`bind sources in the caller's storage replaced by placeholders: ${swaps.join(', ')}`);
   if (droppedNetns) notes.push('network namespace path (the caller\'s netns) dropped: a new one');

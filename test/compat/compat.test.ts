@@ -50,7 +50,10 @@ function makeBundle(config: Json, id: string): { dir: string; config: Json } {
     if (!ph) continue;
     m.source = join(dir, 'sources', ph[2]);
     if (ph[1] === 'DIR') mkdirSync(m.source, { recursive: true });
-    else mkdirSync(join(dir, 'sources'), { recursive: true }), writeFileSync(m.source, ph[2] === 'etc-hosts' ? '127.0.0.1 localhost\n' : 'compat\n');
+    else {
+      mkdirSync(join(dir, 'sources'), { recursive: true });
+      writeFileSync(m.source, ph[2] === 'etc-hosts' ? '127.0.0.1 localhost\n' : 'compat\n');
+    }
   }
   // A user namespace's root owns the rootfs, as podman and containerd arrange for --uidmap.
   const uid = c.linux?.uidMappings?.find((m: Json) => m.containerID === 0)?.hostID;
@@ -168,13 +171,13 @@ const CGROUP_FILES: [(r: Json) => unknown, string, string, string | undefined][]
 /** The container's cgroup on the host (from its init's /proc/PID/cgroup) and the values read there. */
 function readCgroup(rt: Runtime, root: string, id: string, config: Json): { cgroup: string[]; paths: string[] } {
   const st = spawnSync(rt.bin, ['--root', root, 'state', id], { encoding: 'utf8' });
-  let pid = 0;
+  let pid: number;
   try {
     pid = (JSON.parse(st.stdout) as { pid: number }).pid;
   } catch {
     return { cgroup: [`state: ${st.stderr.trim()}`], paths: [] };
   }
-  let lines: string[] = [];
+  let lines: string[];
   try {
     lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean);
   } catch (e) {

@@ -543,6 +543,7 @@ t.test('the eBPF device filter of a v2 host, enforced on this host\'s cgroup2 hi
   // makes. The unified hierarchy here takes the same programs: load one there and try
   // devices from a shell inside that cgroup.
   const { deviceProgram } = await import('../../src/linux/cgroups/devices-v2');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built addon, loaded by path as src/linux/addon.ts does
   const addon = require(join(ROOT, 'dist/corral.node')) as { attachDeviceFilter(dir: string, insns: Buffer): void };
   const tryIn = (resources: Record<string, unknown>) => {
     const dir = join(CG, 'unified', `corral-bpf-${process.pid}`);

@@ -1,7 +1,7 @@
 // corral exec: a process that joins a running container's namespaces, cgroups,
 // identity and seccomp, as runc exec does.
 import t from 'tap';
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseConfig, bundle, cleanup, corral, messages, scratch, sleep, state, stateRoot } from '../lib/corral';
 
@@ -103,7 +103,7 @@ t.test('exec --cgroup joins an existing sub-cgroup', async (t) => {
   const { c } = running('subcg');
   const rec = JSON.parse(readFileSync(join(root, c, 'state.json'), 'utf8'));
   const memory = (rec.cgroups.paths as string[]).find((p) => p.includes('/memory/'))!;
-  require('node:fs').mkdirSync(join(memory, 'sub'));
+  mkdirSync(join(memory, 'sub'));
   const r = corral(root, ['exec', '--cgroup', 'memory:sub', c, 'cat', '/proc/self/cgroup']);
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, new RegExp(`:memory:/corral/${c}/sub\n`), 'in the memory sub-cgroup');

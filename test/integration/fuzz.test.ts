@@ -17,7 +17,7 @@ const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
 const WEIRD: unknown[] = [null, true, 0, -1, 1.5, 2 ** 53, -(2 ** 63), 1e300, '', 'x', '/', '../..', 'a'.repeat(5000), 'a\0b', [], {},
   [1, 'two'], { a: 1 }, 'é😀', '/proc/self/fd/0', 'SCMP_ACT_KILL', 'CAP_SYS_ADMIN', 4294967296, '/dev/null'];
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 function paths(o: unknown, p: string[] = [], out: string[][] = []): string[][] {
   out.push(p);
   if (o && typeof o === 'object') for (const k of Object.keys(o)) paths((o as Json)[k], [...p, k], out);
@@ -70,7 +70,8 @@ t.test(`${N} broken configs: corral's own error or a run, never a stack, and not
     const r = corral(root, ['run', '--bundle', dir, c], { timeout: 30_000 });
     const bad = r.signal !== null || /internal error|\n\s+at |RangeError|TypeError/.test(r.stderr);
     if (bad) t.fail(`case ${i}: ${r.signal ?? ''} ${r.stderr.slice(0, 500)}\n${text.slice(0, 2000)}`);
-    r.status === 0 ? outcomes.ran++ : outcomes.refused++;
+    if (r.status === 0) outcomes.ran++;
+    else outcomes.refused++;
     corral(root, ['delete', '--force', c]);
     if (existsSync(join(root, c))) t.fail(`case ${i}: left its state directory`);
     ids.add(c);

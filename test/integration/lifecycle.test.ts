@@ -1,6 +1,6 @@
 // The lifecycle of real containers through runc's commands.
 import t from 'tap';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { CORRAL, messages, baseConfig, bundle, cleanup, corral, leftovers, scratch, sleep, state, stateRoot } from '../lib/corral';
@@ -106,7 +106,7 @@ t.test('a reused pid is not mistaken for the container', async (t) => {
   const rec = JSON.parse(readFileSync(file, 'utf8'));
   // Point the record at a live process that is not the container (this test runner).
   rec.pid = process.pid;
-  require('node:fs').writeFileSync(file, JSON.stringify(rec));
+  writeFileSync(file, JSON.stringify(rec));
   t.equal(state(root, c).status, 'stopped', 'start time differs: stopped');
   t.equal(corral(root, ['kill', c, 'KILL']).status, 1, 'and kill refuses to signal it');
   t.ok(existsSync(`/proc/${process.pid}`));

@@ -301,6 +301,7 @@ const cases: Case[] = [
       const id = rt.detached([], ['sleep', '600']);
       const r = podman(['exec', id, 'sh', '-c', 'echo $$; cat /proc/1/cmdline; echo; exit 9']);
       status(t, r, 9, say, 'exec passes the process\'s status');
+      // eslint-disable-next-line no-control-regex -- /proc/PID/cmdline ends each argument with a NUL
       t.match(r.stdout, /^\d+\nsleep\x00600\x00\n$/, say('exec runs beside the container\'s init'));
       t.not(r.stdout.split('\n')[0], '1', say('the exec\'d process is not PID 1'));
       const i = podman(['exec', '-i', id, 'sh', '-c', 'read a; read b; echo "$b $a"'], { input: 'first\nsecond\n' });

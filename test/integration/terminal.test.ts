@@ -2,7 +2,7 @@
 // containerd's and conmon's receive it), the slave is the process's stdio and
 // controlling terminal, consoleSize applies, /dev/console is the pty.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, baseConfig, bundle, cleanup, corral, messages, scratch, sleep, stateRoot } from '../lib/corral';
@@ -82,7 +82,7 @@ _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors='replace'))
 sys.exit(os.waitstatus_to_exitcode(st))
 `;
-const onOwnTty = (args: string[]) => require('node:child_process').spawnSync('python3', ['-c', OWN_TTY, join(ROOT, 'bin/corral'), '--root', root, ...args], { encoding: 'utf8', timeout: 30_000 }) as { status: number; stdout: string };
+const onOwnTty = (args: string[]) => spawnSync('python3', ['-c', OWN_TTY, join(ROOT, 'bin/corral'), '--root', root, ...args], { encoding: 'utf8', timeout: 30_000 }) as { status: number; stdout: string };
 
 t.test('run of a terminal container without --console-socket attaches our terminal', async (t) => {
   const c = id('own');

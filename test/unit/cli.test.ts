@@ -141,7 +141,7 @@ t.test('spec writes a valid config.json and refuses to overwrite it', async (t) 
   t.equal(r.stderr, '');
   const file = join(dir, 'config.json');
   const text = readFileSync(file, 'utf8');
-  const c = JSON.parse(text) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const c = JSON.parse(text) as Record<string, any>;
   t.same(configProblems(c), []);
   t.equal(c.ociVersion, '1.3.0');
   t.equal(c.root.path, 'rootfs');
@@ -162,7 +162,7 @@ t.test('spec --rootless', async (t) => {
   const dir = mkdtempSync(join(tmp, 'spec-rootless-'));
   const r = run(['spec', '--rootless'], dir);
   t.equal(r.status, 0, r.stderr);
-  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, any>;
   t.same(configProblems(c), []);
   const types = (c.linux.namespaces as { type: string }[]).map((n) => n.type);
   t.ok(types.includes('user'));
@@ -179,7 +179,7 @@ t.test('features', async (t) => {
   const r = run(['features']);
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stderr, '');
-  const f = JSON.parse(r.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const f = JSON.parse(r.stdout) as Record<string, any>;
   t.equal(f.ociVersionMin, '1.0.0');
   t.equal(f.ociVersionMax, '1.3.0');
   t.same(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);

@@ -16,7 +16,7 @@ import { addSeccomp } from '../../src/linux/seccomp';
 import type { Config } from '../../src/spec/types';
 import { baseConfig, corralError } from '../lib/corral';
 
-type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Cfg = Record<string, any>;
 
 const bundleDir = mkdtempSync(join(tmpdir(), 'corral-plan-'));
 mkdirSync(join(bundleDir, 'rootfs'));
@@ -519,7 +519,7 @@ t.test('corral-init parses every record as Node meant it (check-plan)', async (t
   const helper = join(__dirname, '../../dist/corral-init');
   if (!t.ok(existsSync(helper), 'dist/corral-init is built (make test builds it)')) return;
   const p = plan((c) => {
-    c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 18446744073709551615 }];
+    c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2 ** 64 }]; // Go's 18446744073709551615, "unlimited", as JSON.parse reads it
     c.process.user = { uid: 1000, gid: 1000, umask: 0o22, additionalGids: [5, 6] };
     c.process.oomScoreAdj = 100;
     c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 4 };

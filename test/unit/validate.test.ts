@@ -4,7 +4,7 @@ import t from 'tap';
 import { configProblems, stateProblems } from '../../src/spec/validate';
 import { baseConfig } from '../lib/corral';
 
-type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Cfg = Record<string, any>;
 
 /** Problems of baseConfig() after edit. */
 function problems(edit: (c: Cfg) => void): string[] {

@@ -8,6 +8,5 @@ export function loadSystemd(): Systemd {
   const load = (globalThis as { __corralLoad?: (name: string) => unknown }).__corralLoad;
   if (load) return load('systemd') as Systemd;
   const sources = './systemd'; // not a literal: esbuild would bundle it
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   return require(sources) as Systemd;
 }

@@ -15,7 +15,7 @@ export function applyV1(dir: string, controllers: string[], r: Resources, o: App
   // As runc, an update leaves the device rules as they are (containerd sends them every time).
   if (has('devices') && !o.update) devicesV1(dir, r);
   if (has('memory')) memoryV1(dir, r, o);
-  if (has('cpu')) cpuV1(dir, r, o);
+  if (has('cpu')) cpuV1(dir, r);
   if (has('cpuset')) cpusetV1(dir, r);
   if (has('pids')) pidsV1(dir, r);
   if (has('blkio')) blkioV1(dir, r);
@@ -127,7 +127,7 @@ function rtBudget(dir: string, runtime: number, period: number): void {
   }
 }
 
-export function cpuV1(dir: string, r: Resources, o: ApplyOptions): void {
+export function cpuV1(dir: string, r: Resources): void {
   const c = r.cpu;
   if (!c) return;
   const F = `${R}/cpu`;
