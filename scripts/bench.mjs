@@ -76,22 +76,72 @@ function runtime(bin, name) {
   const pidOf = (id) => Number(readFileSync(join(work, `${id}.pid`), 'utf8'));
   const create = (id) => run(bin, [...g, 'create', '--bundle', bundle, '--pid-file', join(work, `${id}.pid`), id]);
   const r = {};
-  r.run = timeIt((id) => run(bin, [...g, 'run', '--bundle', bundle, id]), (i) => `${name}-run-${i}`);
-  r.sequence = timeIt((id) => {
-    create(id);
-    run(bin, [...g, 'start', id]);
-    addon.wait(pidOf(id), false);
-    run(bin, [...g, 'delete', id]);
-  }, (i) => `${name}-seq-${i}`);
+  r.run = timeIt(
+    (id) => run(bin, [...g, 'run', '--bundle', bundle, id]),
+    (i) => `${name}-run-${i}`,
+  );
+  r.sequence = timeIt(
+    (id) => {
+      create(id);
+      run(bin, [...g, 'start', id]);
+      addon.wait(pidOf(id), false);
+      run(bin, [...g, 'delete', id]);
+    },
+    (i) => `${name}-seq-${i}`,
+  );
   // Single commands on a container in the state they need.
-  r.create = timeIt((id) => create(id), (i) => `${name}-c-${i}`, (id) => { run(bin, [...g, 'start', id]); addon.wait(pidOf(id), false); run(bin, [...g, 'delete', id]); });
-  r.start = timeIt((id) => run(bin, [...g, 'start', id]), (i) => { const id = `${name}-s-${i}`; create(id); return id; },
-    (id) => { addon.wait(pidOf(id), false); run(bin, [...g, 'delete', id]); });
-  r.state = timeIt((id) => run(bin, [...g, 'state', id]), (i) => { const id = `${name}-st-${i}`; create(id); return id; },
-    (id) => run(bin, [...g, 'delete', '--force', id]));
-  r.kill = timeIt((id) => run(bin, [...g, 'kill', id, 'KILL']), (i) => { const id = `${name}-k-${i}`; create(id); return id; },
-    (id) => { addon.wait(pidOf(id), false); run(bin, [...g, 'delete', id]); });
-  r.delete = timeIt((id) => run(bin, [...g, 'delete', id]), (i) => { const id = `${name}-d-${i}`; create(id); run(bin, [...g, 'kill', id, 'KILL']); addon.wait(pidOf(id), false); return id; });
+  r.create = timeIt(
+    (id) => create(id),
+    (i) => `${name}-c-${i}`,
+    (id) => {
+      run(bin, [...g, 'start', id]);
+      addon.wait(pidOf(id), false);
+      run(bin, [...g, 'delete', id]);
+    },
+  );
+  r.start = timeIt(
+    (id) => run(bin, [...g, 'start', id]),
+    (i) => {
+      const id = `${name}-s-${i}`;
+      create(id);
+      return id;
+    },
+    (id) => {
+      addon.wait(pidOf(id), false);
+      run(bin, [...g, 'delete', id]);
+    },
+  );
+  r.state = timeIt(
+    (id) => run(bin, [...g, 'state', id]),
+    (i) => {
+      const id = `${name}-st-${i}`;
+      create(id);
+      return id;
+    },
+    (id) => run(bin, [...g, 'delete', '--force', id]),
+  );
+  r.kill = timeIt(
+    (id) => run(bin, [...g, 'kill', id, 'KILL']),
+    (i) => {
+      const id = `${name}-k-${i}`;
+      create(id);
+      return id;
+    },
+    (id) => {
+      addon.wait(pidOf(id), false);
+      run(bin, [...g, 'delete', id]);
+    },
+  );
+  r.delete = timeIt(
+    (id) => run(bin, [...g, 'delete', id]),
+    (i) => {
+      const id = `${name}-d-${i}`;
+      create(id);
+      run(bin, [...g, 'kill', id, 'KILL']);
+      addon.wait(pidOf(id), false);
+      return id;
+    },
+  );
   return r;
 }
 
@@ -109,5 +159,7 @@ console.log(`${'measure'.padEnd(27)} ${'corral'.padStart(13)}  ${'runc'.padStart
 for (const k of ['run', 'sequence', 'create', 'start', 'state', 'kill', 'delete']) {
   const rr = r?.[k];
   const label = k === 'run' ? 'run /bin/true' : k === 'sequence' ? 'create+start+wait+delete' : k;
-  console.log(`${label.padEnd(27)} ${f(c[k])}  ${rr ? f(rr) : '-'.padStart(13)}  ${rr ? (c[k].m / rr.m).toFixed(2).padStart(11) : '-'.padStart(11)}  ${['start', 'state', 'kill', 'delete'].includes(k) ? `${c[k].over.toFixed(1).padStart(8)} ms` : ''}`);
+  console.log(
+    `${label.padEnd(27)} ${f(c[k])}  ${rr ? f(rr) : '-'.padStart(13)}  ${rr ? (c[k].m / rr.m).toFixed(2).padStart(11) : '-'.padStart(11)}  ${['start', 'state', 'kill', 'delete'].includes(k) ? `${c[k].over.toFixed(1).padStart(8)} ms` : ''}`,
+  );
 }

@@ -18,7 +18,10 @@ if (!existsSync(join(debian, 'config-schema.json'))) {
 }
 
 function setPointer(doc, pointer, value) {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   let node = doc;
   for (const p of parts.slice(0, -1)) node = node[p] ??= {};
   node[parts.at(-1)] = value;

@@ -11,7 +11,11 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The exports of root/rel (a .ts file), bundled with what it imports. */
 export function loadTs(rel) {
   const { outputFiles } = buildSync({
-    entryPoints: [join(root, rel)], bundle: true, write: false, format: 'cjs', platform: 'node',
+    entryPoints: [join(root, rel)],
+    bundle: true,
+    write: false,
+    format: 'cjs',
+    platform: 'node',
   });
   const mod = { exports: {} };
   new Function('module', 'exports', 'require', outputFiles[0].text)(mod, mod.exports, createRequire(import.meta.url));

@@ -94,7 +94,8 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   close(errpipe[1]);
   int err = 0;
   ssize_t r;
-  do r = read(errpipe[0], &err, sizeof(err)); while (r < 0 && errno == EINTR);
+  do r = read(errpipe[0], &err, sizeof(err));
+  while (r < 0 && errno == EINTR);
   close(errpipe[0]);
   if (r == sizeof(err)) {
     waitpid(pid, nullptr, 0);
@@ -129,7 +130,8 @@ Napi::Value Wait(const Napi::CallbackInfo &info) {
     struct sigaction sa = {};
     sa.sa_handler = Forward;
     sa.sa_flags = SA_RESTART;
-    const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGIO, SIGPWR, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ};
+    const int sigs[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,   SIGALRM, SIGWINCH, SIGCONT, SIGTSTP,
+                        SIGTTIN, SIGTTOU, SIGURG,  SIGIO,   SIGPWR,  SIGVTALRM, SIGPROF, SIGXCPU,  SIGXFSZ};
     for (int s : sigs) sigaction(s, &sa, nullptr);
   }
   int status = 0;
@@ -161,7 +163,8 @@ Napi::Value TryWait(const Napi::CallbackInfo &info) {
   pid_t pid = info[0].As<Napi::Number>().Int32Value();
   int status = 0;
   pid_t r;
-  do r = waitpid(pid, &status, WNOHANG | __WALL); while (r < 0 && errno == EINTR);
+  do r = waitpid(pid, &status, WNOHANG | __WALL);
+  while (r < 0 && errno == EINTR);
   if (r < 0) throw ErrnoError(env, "waitpid", errno);
   if (r == 0) return env.Null();
   return StatusObject(env, status);
@@ -180,7 +183,8 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
   if (n < 0) throw ErrnoError(env, "recvmsg", errno);
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   if (!c || c->cmsg_type != SCM_RIGHTS) throw Napi::Error::New(env, "recvmsg: no file descriptor received");
@@ -210,8 +214,7 @@ Napi::Value SendPidfd(const Napi::CallbackInfo &info) {
 
 // seccompVersion(): the libseccomp corral-init links (the same headers, statically).
 Napi::Value SeccompVersion(const Napi::CallbackInfo &info) {
-  return Napi::String::New(info.Env(), std::to_string(SCMP_VER_MAJOR) + "." + std::to_string(SCMP_VER_MINOR) + "." +
-                                           std::to_string(SCMP_VER_MICRO));
+  return Napi::String::New(info.Env(), std::to_string(SCMP_VER_MAJOR) + "." + std::to_string(SCMP_VER_MINOR) + "." + std::to_string(SCMP_VER_MICRO));
 }
 
 // setWinsize(fd, rows, cols): TIOCSWINSZ on a terminal.

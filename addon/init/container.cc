@@ -61,8 +61,7 @@ static void remount(int rootfd, const char *dst, unsigned long flags, bool keep_
   if (fd < 0) die_errno("remount: open", dst, errno);
   if (keep_flags) flags |= locked_flags(fd);
   if (mount("", fd_path(fd, 0), nullptr, flags, nullptr) < 0) {
-    if (errno != EPERM || mount("", fd_path(fd, 0), nullptr, flags | locked_flags(fd), nullptr) < 0)
-      die_errno("remount", dst, errno);
+    if (errno != EPERM || mount("", fd_path(fd, 0), nullptr, flags | locked_flags(fd), nullptr) < 0) die_errno("remount", dst, errno);
   }
   close(fd);
 }
@@ -77,7 +76,11 @@ static void do_mount(int rootfd, const MountPlan *m) {
     // The source is a host path (resolved in the runtime's mount namespace).
     if (mount(m->src, fd_path(fd, 0), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0) {
       // Name both ends: "no such file" may be either.
-      Buf b; buf_reset(&b); buf_str(&b, "mount: bind "); buf_str(&b, m->src); buf_str(&b, " on");
+      Buf b;
+      buf_reset(&b);
+      buf_str(&b, "mount: bind ");
+      buf_str(&b, m->src);
+      buf_str(&b, " on");
       die_errno(buf_cstr(&b), m->dst, errno);
     }
     close(fd);
@@ -91,7 +94,10 @@ static void do_mount(int rootfd, const MountPlan *m) {
       if (below < 0) die_errno("tmpcopyup: open", m->dst, errno);
     }
     if (mount(m->src, fd_path(fd, 0), m->type, flags, m->data) < 0) {
-      Buf b; buf_reset(&b); buf_str(&b, m->type); buf_str(&b, " on"); 
+      Buf b;
+      buf_reset(&b);
+      buf_str(&b, m->type);
+      buf_str(&b, " on");
       die_errno(buf_cstr(&b), m->dst, errno);
     }
     close(fd);
@@ -104,16 +110,16 @@ static void do_mount(int rootfd, const MountPlan *m) {
     }
   }
   if (m->attr_set || m->attr_clr) {  // rro, rnosuid, ...: down the whole mounted tree
-    struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {m->attr_set, m->attr_clr, 0, 0};
+    struct {
+      uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr = {m->attr_set, m->attr_clr, 0, 0};
     int afd = open_in_root(rootfd, m->dst, O_PATH);
-    if (afd < 0 || syscall(SYS_mount_setattr, afd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-      die_errno("mount: set recursive attributes of", m->dst, errno);
+    if (afd < 0 || syscall(SYS_mount_setattr, afd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) die_errno("mount: set recursive attributes of", m->dst, errno);
     close(afd);
   }
   if (m->prop) {
     int pfd = open_in_root(rootfd, m->dst, O_PATH);
-    if (pfd < 0 || mount("", fd_path(pfd, 0), nullptr, m->prop, nullptr) < 0)
-      die_errno("mount: set propagation of", m->dst, errno);
+    if (pfd < 0 || mount("", fd_path(pfd, 0), nullptr, m->prop, nullptr) < 0) die_errno("mount: set propagation of", m->dst, errno);
     close(pfd);
   }
 }
@@ -127,16 +133,14 @@ static void make_device(int rootfd, const DevicePlan *d) {
     if (f < 0) die_errno("device: create mount point", d->path, errno);
     close(f);
     int t = open_in_root(rootfd, d->path, O_PATH);
-    if (t < 0 || mount(d->path, fd_path(t, 0), nullptr, MS_BIND, nullptr) < 0)
-      die_errno("device: bind", d->path, errno);
+    if (t < 0 || mount(d->path, fd_path(t, 0), nullptr, MS_BIND, nullptr) < 0) die_errno("device: bind", d->path, errno);
     close(t);
   } else {
     mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
     dev_t dev = makedev(d->major, d->minor);
     if (mknodat(dfd, base, type | (d->mode & 07777), dev) < 0) {
       // An existing node (e.g. from the rootfs image) is replaced, never a directory.
-      if (errno != EEXIST || unlinkat(dfd, base, 0) < 0 || mknodat(dfd, base, type | (d->mode & 07777), dev) < 0)
-        die_errno("device: mknod", d->path, errno);
+      if (errno != EEXIST || unlinkat(dfd, base, 0) < 0 || mknodat(dfd, base, type | (d->mode & 07777), dev) < 0) die_errno("device: mknod", d->path, errno);
     }
     if (fchownat(dfd, base, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) die_errno("device: chown", d->path, errno);
   }
@@ -182,8 +186,7 @@ static void mask_path(int rootfd, const char *path) {
     // Only the real /dev/null may be used to hide a file (CVE-2025-31133).
     if (nfd < 0 || fstat(nfd, &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
       die_msg("maskedPaths: /dev/null in the container is not the null device; cannot mask", path);
-    if (mount(fd_path(nfd, 1), fd_path(fd, 0), nullptr, MS_BIND, nullptr) < 0)
-      die_errno("maskedPaths: mount", path, errno);
+    if (mount(fd_path(nfd, 1), fd_path(fd, 0), nullptr, MS_BIND, nullptr) < 0) die_errno("maskedPaths: mount", path, errno);
     close(nfd);
   }
   close(fd);
@@ -195,8 +198,7 @@ static void readonly_path(int rootfd, const char *path) {
     if (errno == ENOENT) return;
     die_errno("readonlyPaths: open", path, errno);
   }
-  if (mount(fd_path(fd, 0), fd_path(fd, 0), nullptr, MS_BIND | MS_REC, nullptr) < 0)
-    die_errno("readonlyPaths: bind", path, errno);
+  if (mount(fd_path(fd, 0), fd_path(fd, 0), nullptr, MS_BIND | MS_REC, nullptr) < 0) die_errno("readonlyPaths: bind", path, errno);
   close(fd);
   // Keeps what the mount had (proc's nosuid,nodev,noexec), as runc.
   remount(rootfd, path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, true);
@@ -207,8 +209,7 @@ static void enter_root(const Plan *p, int rootfd) {
     // No private mount namespace (or --no-pivot): pivot_root would move every
     // process of the shared namespace, so only this process changes root.
     if (fchdir(rootfd) < 0) die_errno("chdir", p->rootfs, errno);
-    if ((p->cloneflags & CLONE_NEWNS) && mount(".", "/", nullptr, MS_MOVE, nullptr) < 0)
-      die_errno("move root", p->rootfs, errno);
+    if ((p->cloneflags & CLONE_NEWNS) && mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) die_errno("move root", p->rootfs, errno);
     if (chroot(".") < 0) die_errno("chroot", p->rootfs, errno);
   } else {
     int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -261,20 +262,17 @@ static int open_fifo_fd_dir(const Plan *p) {
 
 static void become_user_namespace_root(const Plan *p) {
   // In a new or joined user namespace, be its root (the id the maps give 0).
-  if (((p->cloneflags & CLONE_NEWUSER) || p->joins_user) &&
-      (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
+  if (((p->cloneflags & CLONE_NEWUSER) || p->joins_user) && (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0))
     die_errno("become root in the user namespace", nullptr, errno);
   // A new ipc namespace is made here, by the user namespace's root, not by the clone:
   // its mqueue filesystem belongs to whoever makes it (runc's order, too).
-  if ((p->cloneflags & CLONE_NEWUSER) && (p->cloneflags & CLONE_NEWIPC) && unshare(CLONE_NEWIPC) < 0)
-    die_errno("unshare ipc namespace", nullptr, errno);
+  if ((p->cloneflags & CLONE_NEWUSER) && (p->cloneflags & CLONE_NEWIPC) && unshare(CLONE_NEWIPC) < 0) die_errno("unshare ipc namespace", nullptr, errno);
 }
 
 static void set_up_network_and_names(const Plan *p) {
   if (p->new_net) bring_up_lo();
   if (p->hostname && sethostname(p->hostname, cstrlen(p->hostname)) < 0) die_errno("sethostname", p->hostname, errno);
-  if (p->domainname && setdomainname(p->domainname, cstrlen(p->domainname)) < 0)
-    die_errno("setdomainname", p->domainname, errno);
+  if (p->domainname && setdomainname(p->domainname, cstrlen(p->domainname)) < 0) die_errno("setdomainname", p->domainname, errno);
 }
 
 // The rootfs bound onto itself (so it is a mount pivot_root can move), opened.
@@ -316,12 +314,10 @@ static void wait_for_create_hooks(const Plan *p, int sock) {
 static void finish_root(const Plan *p, bool private_ns) {
   if (p->readonly_root) {
     int r = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (r < 0 || mount("", "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(r), nullptr) < 0)
-      die_errno("remount / read-only", nullptr, errno);
+    if (r < 0 || mount("", "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(r), nullptr) < 0) die_errno("remount / read-only", nullptr, errno);
     close(r);
   }
-  if (private_ns && p->rootprop && mount("", "/", nullptr, p->rootprop, nullptr) < 0)
-    die_errno("set rootfsPropagation", nullptr, errno);
+  if (private_ns && p->rootprop && mount("", "/", nullptr, p->rootprop, nullptr) < 0) die_errno("set rootfsPropagation", nullptr, errno);
   if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir", p->cwd, errno);
 }
 
@@ -350,9 +346,12 @@ static void report_ready_and_commit(int sock) {
 // Blocks until `start` opens the fifo for reading, then tells it we run.
 static void wait_for_start(int fifo, int fddir) {
   if (fifo < 0) return;
-  Buf name; buf_reset(&name); buf_num(&name, fifo);
+  Buf name;
+  buf_reset(&name);
+  buf_num(&name, fifo);
   int w;
-  do w = openat(fddir, buf_cstr(&name), O_WRONLY | O_CLOEXEC); while (w < 0 && errno == EINTR);
+  do w = openat(fddir, buf_cstr(&name), O_WRONLY | O_CLOEXEC);
+  while (w < 0 && errno == EINTR);
   if (w < 0) die_errno("open exec fifo", nullptr, errno);
   if (!write_all(w, "0", 1)) die_errno("write exec fifo", nullptr, errno);
   close(w);

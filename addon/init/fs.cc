@@ -31,16 +31,27 @@ static bool follow_dangling(int dirfd, const char *dir, const char *name, const 
   if (n <= 0) return false;
   target[n] = 0;
   size_t len = 0;
-  auto put = [&](const char *s) { while (*s && len + 1 < cap) out[len++] = *s++; };
-  if (target[0] != '/') { put(dir); put("/"); }  // relative to the link's directory
+  auto put = [&](const char *s) {
+    while (*s && len + 1 < cap) out[len++] = *s++;
+  };
+  if (target[0] != '/') {
+    put(dir);
+    put("/");
+  }  // relative to the link's directory
   put(target);
-  if (*rest) { put("/"); put(rest); }
+  if (*rest) {
+    put("/");
+    put(rest);
+  }
   out[len] = 0;
   return len + 1 < cap;
 }
 
 static int mkdir_all_depth(int rootfd, const char *path, mode_t mode, int depth) {
-  if (depth > 40) { errno = ELOOP; return -1; }
+  if (depth > 40) {
+    errno = ELOOP;
+    return -1;
+  }
   char prefix[4096];
   size_t n = 0;
   prefix[0] = 0;
@@ -53,7 +64,11 @@ static int mkdir_all_depth(int rootfd, const char *path, mode_t mode, int depth)
     while (*p && *p != '/') p++;
     size_t clen = (size_t)(p - start);
     char comp[256];
-    if (clen >= sizeof(comp) || n + clen + 2 >= sizeof(prefix)) { close(fd); errno = ENAMETOOLONG; return -1; }
+    if (clen >= sizeof(comp) || n + clen + 2 >= sizeof(prefix)) {
+      close(fd);
+      errno = ENAMETOOLONG;
+      return -1;
+    }
     for (size_t i = 0; i < clen; i++) comp[i] = start[i];
     comp[clen] = 0;
     char parent[4096];
@@ -64,7 +79,12 @@ static int mkdir_all_depth(int rootfd, const char *path, mode_t mode, int depth)
     int next = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
     if (next < 0 && errno == ENOENT) {
       // fd is the already resolved parent: create the component right there.
-      if (mkdirat(fd, comp, mode) < 0 && errno != EEXIST) { int e = errno; close(fd); errno = e; return -1; }
+      if (mkdirat(fd, comp, mode) < 0 && errno != EEXIST) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+      }
       next = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
       char redirected[4096];
       // A dangling symlink: create what it points to, inside the root, as runc does.
@@ -81,9 +101,7 @@ static int mkdir_all_depth(int rootfd, const char *path, mode_t mode, int depth)
   return -1;
 }
 
-int mkdir_all_in_root(int rootfd, const char *path, mode_t mode) {
-  return mkdir_all_depth(rootfd, path, mode, 0);
-}
+int mkdir_all_in_root(int rootfd, const char *path, mode_t mode) { return mkdir_all_depth(rootfd, path, mode, 0); }
 
 int parent_in_root(int rootfd, const char *path, const char **base, bool create) {
   char dir[4096];
@@ -91,7 +109,10 @@ int parent_in_root(int rootfd, const char *path, const char **base, bool create)
   while (len > 1 && path[len - 1] == '/') len--;
   size_t slash = len;
   while (slash > 0 && path[slash - 1] != '/') slash--;
-  if (slash >= sizeof(dir)) { errno = ENAMETOOLONG; return -1; }
+  if (slash >= sizeof(dir)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
   for (size_t i = 0; i < slash; i++) dir[i] = path[i];
   dir[slash] = 0;
   *base = path + slash;
@@ -102,7 +123,10 @@ int parent_in_root(int rootfd, const char *path, const char **base, bool create)
 static int ensure_depth(int rootfd, const char *path, const char *kind, int depth) {
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0 || errno != ENOENT) return fd;
-  if (depth > 40) { errno = ELOOP; return -1; }
+  if (depth > 40) {
+    errno = ELOOP;
+    return -1;
+  }
   if (streq(kind, "dir")) return mkdir_all_in_root(rootfd, path, 0755);
   if (!streq(kind, "file")) return -1;
   const char *base;
@@ -124,14 +148,15 @@ static int ensure_depth(int rootfd, const char *path, const char *kind, int dept
     return -1;
   }
   close(dfd);
-  if (f < 0) { errno = e; return -1; }
+  if (f < 0) {
+    errno = e;
+    return -1;
+  }
   close(f);
   return open_in_root(rootfd, path, O_PATH);
 }
 
-int ensure_in_root(int rootfd, const char *path, const char *kind) {
-  return ensure_depth(rootfd, path, kind, 0);
-}
+int ensure_in_root(int rootfd, const char *path, const char *kind) { return ensure_depth(rootfd, path, kind, 0); }
 
 const char *fd_path(int fd, int slot) {
   static Buf bufs[4];
@@ -148,12 +173,14 @@ int open_own_fd_dir() {
   int fs = (int)syscall(SYS_fsopen, "proc", 1 /* FSOPEN_CLOEXEC */);
   if (fs < 0) return -1;
   int mnt = -1;
-  if (syscall(SYS_fsconfig, fs, 1 /* FSCONFIG_SET_STRING */, "subset", "pid", 0) == 0 &&
-      syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, nullptr, nullptr, 0) == 0)
+  if (syscall(SYS_fsconfig, fs, 1 /* FSCONFIG_SET_STRING */, "subset", "pid", 0) == 0 && syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, nullptr, nullptr, 0) == 0)
     mnt = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0x2 | 0x4 | 0x8 /* MOUNT_ATTR_NOSUID|NODEV|NOEXEC */);
   int err = errno;
   close(fs);
-  if (mnt < 0) { errno = err; return -1; }
+  if (mnt < 0) {
+    errno = err;
+    return -1;
+  }
   int dir = openat(mnt, "self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   err = errno;
   close(mnt);
@@ -170,14 +197,23 @@ static int copy_attrs(int dirfd, const char *name, const struct stat *st, bool l
 }
 
 int copy_tree(int from, int to, int depth) {
-  if (depth > 64) { errno = ELOOP; return -1; }
+  if (depth > 64) {
+    errno = ELOOP;
+    return -1;
+  }
   char buf[8192];
   for (;;) {
     long n = syscall(SYS_getdents64, from, buf, sizeof(buf));
     if (n < 0) return -1;
     if (n == 0) return 0;
     for (long off = 0; off < n;) {
-      struct dirent64 { unsigned long long ino; long long off; unsigned short reclen; unsigned char type; char name[1]; };
+      struct dirent64 {
+        unsigned long long ino;
+        long long off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[1];
+      };
       auto *d = (dirent64 *)(buf + off);
       off += d->reclen;
       const char *name = d->name;
@@ -192,20 +228,34 @@ int copy_tree(int from, int to, int depth) {
         int e = errno;
         if (s >= 0) close(s);
         if (t >= 0) close(t);
-        if (r < 0) { errno = e; return -1; }
+        if (r < 0) {
+          errno = e;
+          return -1;
+        }
       } else if (S_ISREG(st.st_mode)) {
         int s = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (s < 0) return -1;
         int t = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (t < 0) { int e = errno; close(s); errno = e; return -1; }
+        if (t < 0) {
+          int e = errno;
+          close(s);
+          errno = e;
+          return -1;
+        }
         char chunk[16384];
         ssize_t r;
         while ((r = read(s, chunk, sizeof(chunk))) > 0)
-          if (!write_all(t, chunk, (size_t)r)) { r = -1; break; }
+          if (!write_all(t, chunk, (size_t)r)) {
+            r = -1;
+            break;
+          }
         int e = errno;
         close(s);
         close(t);
-        if (r < 0) { errno = e; return -1; }
+        if (r < 0) {
+          errno = e;
+          return -1;
+        }
       } else if (S_ISLNK(st.st_mode)) {
         char target[4096];
         ssize_t l = readlinkat(from, name, target, sizeof(target) - 1);

@@ -30,17 +30,27 @@
 
 static Plan g_plan;
 
-struct NsName { int flag; const char *name; };
+struct NsName {
+  int flag;
+  const char *name;
+};
 static const NsName kNamespaces[] = {
-    {CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},  {CLONE_NEWUTS, "uts"},     {CLONE_NEWNET, "net"},
-    {CLONE_NEWPID, "pid"},   {CLONE_NEWNS, "mnt"},   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
+    {CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},       {CLONE_NEWNET, "net"},
+    {CLONE_NEWPID, "pid"},   {CLONE_NEWNS, "mnt"},  {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
 };
 
 static void say(int fd, const char *a, long long num = -1, const char *b = nullptr) {
-  Buf line; buf_reset(&line);
+  Buf line;
+  buf_reset(&line);
   buf_str(&line, a);
-  if (num >= 0) { buf_char(&line, ' '); buf_num(&line, num); }
-  if (b) { buf_char(&line, ' '); buf_str(&line, b); }
+  if (num >= 0) {
+    buf_char(&line, ' ');
+    buf_num(&line, num);
+  }
+  if (b) {
+    buf_char(&line, ' ');
+    buf_str(&line, b);
+  }
   buf_char(&line, '\n');
   write_all(fd, line.data, line.len);
 }
@@ -63,9 +73,15 @@ static void write_file_at(int dirfd, const char *path, const char *data, const c
 
 // Joins the cgroups of files, but for `skip` (a cgroup2 directory the child is cloned into).
 static void join_cgroups(const char *const *files, int n, const char *skip = nullptr) {
-  Buf pid; buf_reset(&pid); buf_num(&pid, getpid());
-  Buf skipped; buf_reset(&skipped);
-  if (skip) { buf_str(&skipped, skip); buf_str(&skipped, "/cgroup.procs"); }
+  Buf pid;
+  buf_reset(&pid);
+  buf_num(&pid, getpid());
+  Buf skipped;
+  buf_reset(&skipped);
+  if (skip) {
+    buf_str(&skipped, skip);
+    buf_str(&skipped, "/cgroup.procs");
+  }
   for (int i = 0; i < n; i++)
     if (!skip || !streq(files[i], buf_cstr(&skipped))) write_file_at(AT_FDCWD, files[i], buf_cstr(&pid), "join cgroup");
 }
@@ -74,13 +90,18 @@ static void join_cgroups(const char *const *files, int n, const char *skip = nul
 // with its cgroup.procs before any setns: cg->dir < 0 when it is joined the old way. A
 // joined cgroup or user namespace would make the kernel refuse the clone (the source
 // cgroup must be inside the caller's cgroup namespace), so then it is joined up front.
-struct Cgroup2 { int dir, procs; };
+struct Cgroup2 {
+  int dir, procs;
+};
 static Cgroup2 open_cgroup2(const Plan *p) {
   Cgroup2 cg = {-1, -1};
   if (!p->cgroup2) return cg;
   for (int i = 0; i < p->njoins; i++)
     if (p->joins[i].type == CLONE_NEWCGROUP || p->joins[i].type == CLONE_NEWUSER) return cg;
-  Buf procs; buf_reset(&procs); buf_str(&procs, p->cgroup2); buf_str(&procs, "/cgroup.procs");
+  Buf procs;
+  buf_reset(&procs);
+  buf_str(&procs, p->cgroup2);
+  buf_str(&procs, "/cgroup.procs");
   if ((cg.dir = open(p->cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) die_errno("open cgroup", p->cgroup2, errno);
   if ((cg.procs = open(buf_cstr(&procs), O_WRONLY | O_CLOEXEC)) < 0) die_errno("join cgroup", buf_cstr(&procs), errno);
   return cg;
@@ -110,7 +131,10 @@ static void join_namespaces(const Plan *p) {
 
 // Rolls back what Node prepared when Node vanished before committing.
 [[noreturn]] static void abandon(const Plan *p, pid_t child) {
-  if (child > 0) { kill(child, SIGKILL); waitpid(child, nullptr, 0); }
+  if (child > 0) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+  }
   for (int i = 0; i < p->ncleanup_cgroups; i++) rmdir(p->cleanup_cgroups[i]);
   for (int i = 0; i < p->ncleanup_files; i++) unlink(p->cleanup_files[i]);
   if (p->cleanup_dir) rmdir(p->cleanup_dir);
@@ -121,7 +145,10 @@ static void join_namespaces(const Plan *p) {
 static int next_line(const Plan *p, pid_t child, int node, int sock, char *line, unsigned cap) {
   struct pollfd fds[2] = {{sock, POLLIN, 0}, {node, POLLIN, 0}};
   for (;;) {
-    if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; abandon(p, child); }
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      abandon(p, child);
+    }
     if (fds[1].revents) {  // Node speaks only when asked; anything else means it is gone
       if (!read_line(node, line, cap) || streq(line, kMsgAbort)) abandon(p, child);
       return 1;
@@ -138,11 +165,17 @@ static int next_line(const Plan *p, pid_t child, int node, int sock, char *line,
   waitpid(child, &status, 0);
   if (line[0]) write_all(node, line, cstrlen(line)), write_all(node, "\n", 1);
   else {
-    Buf b; buf_reset(&b);
+    Buf b;
+    buf_reset(&b);
     buf_str(&b, kMsgError);
     buf_str(&b, " container init exited during setup (");
-    if (WIFSIGNALED(status)) { buf_str(&b, "signal "); buf_num(&b, WTERMSIG(status)); }
-    else { buf_str(&b, "status "); buf_num(&b, WEXITSTATUS(status)); }
+    if (WIFSIGNALED(status)) {
+      buf_str(&b, "signal ");
+      buf_num(&b, WTERMSIG(status));
+    } else {
+      buf_str(&b, "status ");
+      buf_num(&b, WEXITSTATUS(status));
+    }
     buf_str(&b, ")\n");
     write_all(node, b.data, b.len);
   }
@@ -160,7 +193,9 @@ static pid_t clone_child(const Plan *p, unsigned long flags, Cgroup2 cg = Cgroup
     a.cgroup = (unsigned long long)cg.dir;
     long r = syscall(SYS_clone3, &a, sizeof(a));
     if (r >= 0) return (pid_t)r;
-    Buf pid; buf_reset(&pid); buf_num(&pid, getpid());
+    Buf pid;
+    buf_reset(&pid);
+    buf_num(&pid, getpid());
     if (!write_all(cg.procs, pid.data, pid.len)) die_errno("join cgroup", p->cgroup2, errno);
   }
   return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -215,16 +250,22 @@ static int mode_create(int node) {
   Buf path;
   if (flags & CLONE_NEWUSER) {
     if (p->uidmap) {
-      buf_reset(&path); buf_num(&path, child); buf_str(&path, "/uid_map");
+      buf_reset(&path);
+      buf_num(&path, child);
+      buf_str(&path, "/uid_map");
       write_file_at(procfd, buf_cstr(&path), p->uidmap, "write");
     }
     if (p->gidmap) {
-      buf_reset(&path); buf_num(&path, child); buf_str(&path, "/gid_map");
+      buf_reset(&path);
+      buf_num(&path, child);
+      buf_str(&path, "/gid_map");
       write_file_at(procfd, buf_cstr(&path), p->gidmap, "write");
     }
   }
   if (p->oomscore) {
-    buf_reset(&path); buf_num(&path, child); buf_str(&path, "/oom_score_adj");
+    buf_reset(&path);
+    buf_num(&path, child);
+    buf_str(&path, "/oom_score_adj");
     write_file_at(procfd, buf_cstr(&path), p->oomscore, "write");
   }
   say(sock, kMsgGo);
@@ -242,7 +283,8 @@ static int mode_create(int node) {
       say(sock, line);  // commit
       // The child closes its end once it stopped depending on us.
       char c;
-      while (read(sock, &c, 1) > 0) {}
+      while (read(sock, &c, 1) > 0) {
+      }
       return 0;
     } else {
       child_failed(node, child, line);
@@ -304,9 +346,16 @@ static int mode_hook(int argc, char **argv, char **envp) {
       const NsName &ns = kNamespaces[i];
       fds[i] = -1;
       if (!(flags & (unsigned long)ns.flag)) continue;
-      Buf path; buf_reset(&path);
-      buf_str(&path, "/proc/"); buf_str(&path, pid); buf_str(&path, "/ns/"); buf_str(&path, ns.name);
-      Buf own; buf_reset(&own); buf_str(&own, "/proc/self/ns/"); buf_str(&own, ns.name);
+      Buf path;
+      buf_reset(&path);
+      buf_str(&path, "/proc/");
+      buf_str(&path, pid);
+      buf_str(&path, "/ns/");
+      buf_str(&path, ns.name);
+      Buf own;
+      buf_reset(&own);
+      buf_str(&own, "/proc/self/ns/");
+      buf_str(&own, ns.name);
       struct stat a, b;
       if (stat(buf_cstr(&path), &a) < 0) die_errno("hook: namespace", buf_cstr(&path), errno);
       if (stat(buf_cstr(&own), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue;

@@ -101,15 +101,27 @@ static bool alloc_arrays(Plan *p, const int count[kRecCount]) {
 
 static MountPlan mount_of(const char *const *f) {
   namespace M = F_mount;
-  return MountPlan{f[M::source], f[M::destination], f[M::type], f[M::data],
-                   parse_ull(f[M::flags]), parse_ull(f[M::propagation]), f[M::kind],
-                   streq(f[M::copyup], "1"), parse_ull(f[M::attrSet]), parse_ull(f[M::attrClear])};
+  return MountPlan{f[M::source],
+                   f[M::destination],
+                   f[M::type],
+                   f[M::data],
+                   parse_ull(f[M::flags]),
+                   parse_ull(f[M::propagation]),
+                   f[M::kind],
+                   streq(f[M::copyup], "1"),
+                   parse_ull(f[M::attrSet]),
+                   parse_ull(f[M::attrClear])};
 }
 
 static DevicePlan device_of(const char *const *f) {
   namespace D = F_device;
-  return DevicePlan{f[D::path], f[D::type][0], (unsigned)parse_ull(f[D::major]), (unsigned)parse_ull(f[D::minor]),
-                    (unsigned)parse_ull(f[D::mode]), (unsigned)parse_ull(f[D::uid]), (unsigned)parse_ull(f[D::gid]),
+  return DevicePlan{f[D::path],
+                    f[D::type][0],
+                    (unsigned)parse_ull(f[D::major]),
+                    (unsigned)parse_ull(f[D::minor]),
+                    (unsigned)parse_ull(f[D::mode]),
+                    (unsigned)parse_ull(f[D::uid]),
+                    (unsigned)parse_ull(f[D::gid]),
                     streq(f[D::how], "bind")};
 }
 
@@ -170,56 +182,156 @@ static SeccompRule seccomp_rule_of(const char *const *f) {
 static void store_record(Plan *p, const Record &r) {
   const char *const *f = r.f;
   switch (r.tag) {
-    case Rec::mode: p->mode = f[0]; break;
-    case Rec::cloneflags: p->cloneflags = parse_ull(f[0]); break;
-    case Rec::setns: p->joins[p->njoins++] = NsJoin{(int)parse_ll(f[F_setns::type]), f[F_setns::path]}; break;
-    case Rec::uidmap: p->uidmap = f[0]; break;
-    case Rec::gidmap: p->gidmap = f[0]; break;
-    case Rec::timens: p->timens = f[0]; break;
-    case Rec::cgroup: p->cgroups[p->ncgroups++] = f[0]; break;
-    case Rec::cgroup2: p->cgroup2 = f[0]; break;
-    case Rec::cgroup_home: p->cgroup_home[p->ncgroup_home++] = f[0]; break;
-    case Rec::cleanup_cgroup: p->cleanup_cgroups[p->ncleanup_cgroups++] = f[0]; break;
-    case Rec::cleanup_file: p->cleanup_files[p->ncleanup_files++] = f[0]; break;
-    case Rec::cleanup_dir: p->cleanup_dir = f[0]; break;
-    case Rec::oomscore: p->oomscore = f[0]; break;
-    case Rec::hostname: p->hostname = f[0]; break;
-    case Rec::domainname: p->domainname = f[0]; break;
-    case Rec::rootfs: p->rootfs = f[0]; break;
-    case Rec::rootprop: p->rootprop = parse_ull(f[0]); break;
-    case Rec::readonlyroot: p->readonly_root = true; break;
-    case Rec::nopivot: p->nopivot = true; break;
-    case Rec::hooks: p->hooks = true; break;
-    case Rec::nnp: p->nnp = true; break;
-    case Rec::mount: p->mounts[p->nmounts++] = mount_of(f); break;
-    case Rec::device: p->devices[p->ndevices++] = device_of(f); break;
-    case Rec::symlink: p->symlinks[p->nsymlinks++] = Pair{f[0], f[1]}; break;
-    case Rec::masked: p->masked[p->nmasked++] = f[0]; break;
-    case Rec::readonly: p->readonly[p->nreadonly++] = f[0]; break;
-    case Rec::sysctl: p->sysctls[p->nsysctls++] = Pair{f[0], f[1]}; break;
-    case Rec::rlimit: p->rlimits[p->nrlimits++] = Rlimit{(int)parse_ll(f[0]), parse_ull(f[1]), parse_ull(f[2])}; break;
-    case Rec::user: store_user(p, f); break;
-    case Rec::gid: p->gids[p->ngids++] = (unsigned)parse_ull(f[0]); break;
-    case Rec::caps: store_caps(p, f); break;
-    case Rec::cwd: p->cwd = f[0]; break;
-    case Rec::arg: p->argv[p->nargv++] = f[0]; break;
-    case Rec::env: p->envp[p->nenvp++] = f[0]; break;
-    case Rec::fifo: p->fifo = f[0]; break;
-    case Rec::preservefds: p->preserve_fds = (int)parse_ll(f[0]); break;
-    case Rec::keyring: p->keyring = f[0]; break;
-    case Rec::terminal: p->terminal = true; break;
-    case Rec::console_path: p->console_path = f[0]; break;
-    case Rec::console_fd: p->console_fd = (int)parse_ll(f[0]); break;
-    case Rec::console_size: store_console_size(p, f); break;
-    case Rec::personality: p->personality = (long)parse_ll(f[0]); break;
-    case Rec::ioprio: p->ioprio = (int)parse_ll(f[0]); break;
-    case Rec::mempolicy: store_mempolicy(p, f); break;
-    case Rec::sched: store_sched(p, f); break;
-    case Rec::seccomp: store_seccomp(&p->seccomp, f); break;
-    case Rec::seccomp_arch: p->seccomp.archs[p->seccomp.narchs++] = f[0]; break;
-    case Rec::seccomp_flags: p->seccomp.flags = (unsigned)parse_ull(f[0]); break;
-    case Rec::seccomp_listener: store_seccomp_listener(&p->seccomp, f); break;
-    case Rec::seccomp_rule: p->seccomp.rules[p->seccomp.nrules++] = seccomp_rule_of(f); break;
+    case Rec::mode:
+      p->mode = f[0];
+      break;
+    case Rec::cloneflags:
+      p->cloneflags = parse_ull(f[0]);
+      break;
+    case Rec::setns:
+      p->joins[p->njoins++] = NsJoin{(int)parse_ll(f[F_setns::type]), f[F_setns::path]};
+      break;
+    case Rec::uidmap:
+      p->uidmap = f[0];
+      break;
+    case Rec::gidmap:
+      p->gidmap = f[0];
+      break;
+    case Rec::timens:
+      p->timens = f[0];
+      break;
+    case Rec::cgroup:
+      p->cgroups[p->ncgroups++] = f[0];
+      break;
+    case Rec::cgroup2:
+      p->cgroup2 = f[0];
+      break;
+    case Rec::cgroup_home:
+      p->cgroup_home[p->ncgroup_home++] = f[0];
+      break;
+    case Rec::cleanup_cgroup:
+      p->cleanup_cgroups[p->ncleanup_cgroups++] = f[0];
+      break;
+    case Rec::cleanup_file:
+      p->cleanup_files[p->ncleanup_files++] = f[0];
+      break;
+    case Rec::cleanup_dir:
+      p->cleanup_dir = f[0];
+      break;
+    case Rec::oomscore:
+      p->oomscore = f[0];
+      break;
+    case Rec::hostname:
+      p->hostname = f[0];
+      break;
+    case Rec::domainname:
+      p->domainname = f[0];
+      break;
+    case Rec::rootfs:
+      p->rootfs = f[0];
+      break;
+    case Rec::rootprop:
+      p->rootprop = parse_ull(f[0]);
+      break;
+    case Rec::readonlyroot:
+      p->readonly_root = true;
+      break;
+    case Rec::nopivot:
+      p->nopivot = true;
+      break;
+    case Rec::hooks:
+      p->hooks = true;
+      break;
+    case Rec::nnp:
+      p->nnp = true;
+      break;
+    case Rec::mount:
+      p->mounts[p->nmounts++] = mount_of(f);
+      break;
+    case Rec::device:
+      p->devices[p->ndevices++] = device_of(f);
+      break;
+    case Rec::symlink:
+      p->symlinks[p->nsymlinks++] = Pair{f[0], f[1]};
+      break;
+    case Rec::masked:
+      p->masked[p->nmasked++] = f[0];
+      break;
+    case Rec::readonly:
+      p->readonly[p->nreadonly++] = f[0];
+      break;
+    case Rec::sysctl:
+      p->sysctls[p->nsysctls++] = Pair{f[0], f[1]};
+      break;
+    case Rec::rlimit:
+      p->rlimits[p->nrlimits++] = Rlimit{(int)parse_ll(f[0]), parse_ull(f[1]), parse_ull(f[2])};
+      break;
+    case Rec::user:
+      store_user(p, f);
+      break;
+    case Rec::gid:
+      p->gids[p->ngids++] = (unsigned)parse_ull(f[0]);
+      break;
+    case Rec::caps:
+      store_caps(p, f);
+      break;
+    case Rec::cwd:
+      p->cwd = f[0];
+      break;
+    case Rec::arg:
+      p->argv[p->nargv++] = f[0];
+      break;
+    case Rec::env:
+      p->envp[p->nenvp++] = f[0];
+      break;
+    case Rec::fifo:
+      p->fifo = f[0];
+      break;
+    case Rec::preservefds:
+      p->preserve_fds = (int)parse_ll(f[0]);
+      break;
+    case Rec::keyring:
+      p->keyring = f[0];
+      break;
+    case Rec::terminal:
+      p->terminal = true;
+      break;
+    case Rec::console_path:
+      p->console_path = f[0];
+      break;
+    case Rec::console_fd:
+      p->console_fd = (int)parse_ll(f[0]);
+      break;
+    case Rec::console_size:
+      store_console_size(p, f);
+      break;
+    case Rec::personality:
+      p->personality = (long)parse_ll(f[0]);
+      break;
+    case Rec::ioprio:
+      p->ioprio = (int)parse_ll(f[0]);
+      break;
+    case Rec::mempolicy:
+      store_mempolicy(p, f);
+      break;
+    case Rec::sched:
+      store_sched(p, f);
+      break;
+    case Rec::seccomp:
+      store_seccomp(&p->seccomp, f);
+      break;
+    case Rec::seccomp_arch:
+      p->seccomp.archs[p->seccomp.narchs++] = f[0];
+      break;
+    case Rec::seccomp_flags:
+      p->seccomp.flags = (unsigned)parse_ull(f[0]);
+      break;
+    case Rec::seccomp_listener:
+      store_seccomp_listener(&p->seccomp, f);
+      break;
+    case Rec::seccomp_rule:
+      p->seccomp.rules[p->seccomp.nrules++] = seccomp_rule_of(f);
+      break;
   }
 }
 
@@ -256,12 +368,26 @@ namespace {
 struct Out {
   int fd;
   void rec(Rec tag) { write_all(fd, kRecNames[(int)tag], cstrlen(kRecNames[(int)tag])); }
-  Out &s(const char *v) { write_all(fd, "\x1f", 1); write_all(fd, v, cstrlen(v)); return *this; }
-  Out &n(long long v) { Buf b; buf_reset(&b); buf_num(&b, v); return s(buf_cstr(&b)); }
+  Out &s(const char *v) {
+    write_all(fd, "\x1f", 1);
+    write_all(fd, v, cstrlen(v));
+    return *this;
+  }
+  Out &n(long long v) {
+    Buf b;
+    buf_reset(&b);
+    buf_num(&b, v);
+    return s(buf_cstr(&b));
+  }
   Out &u(unsigned long long v) {
-    char tmp[24]; int k = 0;
-    do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
-    char out[24]; int j = 0;
+    char tmp[24];
+    int k = 0;
+    do {
+      tmp[k++] = (char)('0' + v % 10);
+      v /= 10;
+    } while (v);
+    char out[24];
+    int j = 0;
     while (k) out[j++] = tmp[--k];
     out[j] = 0;
     return s(out);
@@ -273,11 +399,27 @@ struct Out {
 
 void plan_dump(const Plan *p, int fd) {
   Out o{fd};
-  auto one = [&](Rec t, const char *v) { if (v) { o.rec(t); o.s(v).end(); } };
-  auto flag = [&](Rec t, bool on) { if (on) { o.rec(t); o.s("1").end(); } };
+  auto one = [&](Rec t, const char *v) {
+    if (v) {
+      o.rec(t);
+      o.s(v).end();
+    }
+  };
+  auto flag = [&](Rec t, bool on) {
+    if (on) {
+      o.rec(t);
+      o.s("1").end();
+    }
+  };
   one(Rec::mode, p->mode);
-  if (p->cloneflags) { o.rec(Rec::cloneflags); o.u(p->cloneflags).end(); }
-  for (int i = 0; i < p->njoins; i++) { o.rec(Rec::setns); o.n(p->joins[i].type).s(p->joins[i].path).end(); }
+  if (p->cloneflags) {
+    o.rec(Rec::cloneflags);
+    o.u(p->cloneflags).end();
+  }
+  for (int i = 0; i < p->njoins; i++) {
+    o.rec(Rec::setns);
+    o.n(p->joins[i].type).s(p->joins[i].path).end();
+  }
   one(Rec::uidmap, p->uidmap);
   one(Rec::gidmap, p->gidmap);
   one(Rec::timens, p->timens);
@@ -291,7 +433,10 @@ void plan_dump(const Plan *p, int fd) {
   one(Rec::hostname, p->hostname);
   one(Rec::domainname, p->domainname);
   one(Rec::rootfs, p->rootfs);
-  if (p->rootprop) { o.rec(Rec::rootprop); o.u(p->rootprop).end(); }
+  if (p->rootprop) {
+    o.rec(Rec::rootprop);
+    o.u(p->rootprop).end();
+  }
   flag(Rec::readonlyroot, p->readonly_root);
   flag(Rec::nopivot, p->nopivot);
   flag(Rec::hooks, p->hooks);
@@ -307,36 +452,82 @@ void plan_dump(const Plan *p, int fd) {
     o.rec(Rec::device);
     o.s(d.path).s(type).u(d.major).u(d.minor).u(d.mode).u(d.uid).u(d.gid).s(d.bind ? "bind" : "mknod").end();
   }
-  for (int i = 0; i < p->nsymlinks; i++) { o.rec(Rec::symlink); o.s(p->symlinks[i].a).s(p->symlinks[i].b).end(); }
+  for (int i = 0; i < p->nsymlinks; i++) {
+    o.rec(Rec::symlink);
+    o.s(p->symlinks[i].a).s(p->symlinks[i].b).end();
+  }
   for (int i = 0; i < p->nmasked; i++) one(Rec::masked, p->masked[i]);
   for (int i = 0; i < p->nreadonly; i++) one(Rec::readonly, p->readonly[i]);
-  for (int i = 0; i < p->nsysctls; i++) { o.rec(Rec::sysctl); o.s(p->sysctls[i].a).s(p->sysctls[i].b).end(); }
-  for (int i = 0; i < p->nrlimits; i++) { o.rec(Rec::rlimit); o.n(p->rlimits[i].resource).u(p->rlimits[i].soft).u(p->rlimits[i].hard).end(); }
-  if (p->has_user) { o.rec(Rec::user); o.u(p->uid).u(p->gid).n(p->umask).end(); }
-  for (int i = 0; i < p->ngids; i++) { o.rec(Rec::gid); o.u(p->gids[i]).end(); }
-  if (p->has_caps) { o.rec(Rec::caps); for (int i = 0; i < 5; i++) o.u(p->caps[i]); o.end(); }
+  for (int i = 0; i < p->nsysctls; i++) {
+    o.rec(Rec::sysctl);
+    o.s(p->sysctls[i].a).s(p->sysctls[i].b).end();
+  }
+  for (int i = 0; i < p->nrlimits; i++) {
+    o.rec(Rec::rlimit);
+    o.n(p->rlimits[i].resource).u(p->rlimits[i].soft).u(p->rlimits[i].hard).end();
+  }
+  if (p->has_user) {
+    o.rec(Rec::user);
+    o.u(p->uid).u(p->gid).n(p->umask).end();
+  }
+  for (int i = 0; i < p->ngids; i++) {
+    o.rec(Rec::gid);
+    o.u(p->gids[i]).end();
+  }
+  if (p->has_caps) {
+    o.rec(Rec::caps);
+    for (int i = 0; i < 5; i++) o.u(p->caps[i]);
+    o.end();
+  }
   one(Rec::cwd, p->cwd);
   for (int i = 0; i < p->nargv; i++) one(Rec::arg, p->argv[i]);
   for (int i = 0; i < p->nenvp; i++) one(Rec::env, p->envp[i]);
   one(Rec::fifo, p->fifo);
-  if (p->preserve_fds) { o.rec(Rec::preservefds); o.n(p->preserve_fds).end(); }
+  if (p->preserve_fds) {
+    o.rec(Rec::preservefds);
+    o.n(p->preserve_fds).end();
+  }
   const Seccomp &sc = p->seccomp;
-  if (sc.enabled) { o.rec(Rec::seccomp); o.s(sc.default_action).u(sc.default_errno).end(); }
+  if (sc.enabled) {
+    o.rec(Rec::seccomp);
+    o.s(sc.default_action).u(sc.default_errno).end();
+  }
   for (int i = 0; i < sc.narchs; i++) one(Rec::seccomp_arch, sc.archs[i]);
-  if (sc.flags) { o.rec(Rec::seccomp_flags); o.u(sc.flags).end(); }
+  if (sc.flags) {
+    o.rec(Rec::seccomp_flags);
+    o.u(sc.flags).end();
+  }
   for (int i = 0; i < sc.nrules; i++) {
     o.rec(Rec::seccomp_rule);
     o.s(sc.rules[i].action).u(sc.rules[i].errno_ret).s(sc.rules[i].name).s(sc.rules[i].args).end();
   }
-  if (sc.listener_path) { o.rec(Rec::seccomp_listener); o.s(sc.listener_path).s(sc.listener_state).end(); }
+  if (sc.listener_path) {
+    o.rec(Rec::seccomp_listener);
+    o.s(sc.listener_path).s(sc.listener_state).end();
+  }
   flag(Rec::terminal, p->terminal);
   one(Rec::console_path, p->console_path);
-  if (p->console_fd >= 0) { o.rec(Rec::console_fd); o.n(p->console_fd).end(); }
-  if (p->console_rows || p->console_cols) { o.rec(Rec::console_size); o.u(p->console_rows).u(p->console_cols).end(); }
+  if (p->console_fd >= 0) {
+    o.rec(Rec::console_fd);
+    o.n(p->console_fd).end();
+  }
+  if (p->console_rows || p->console_cols) {
+    o.rec(Rec::console_size);
+    o.u(p->console_rows).u(p->console_cols).end();
+  }
   one(Rec::keyring, p->keyring);
-  if (p->personality >= 0) { o.rec(Rec::personality); o.n(p->personality).end(); }
-  if (p->ioprio >= 0) { o.rec(Rec::ioprio); o.n(p->ioprio).end(); }
-  if (p->has_mempolicy) { o.rec(Rec::mempolicy); o.n(p->mempolicy_mode).n(p->mempolicy_flags).s(p->mempolicy_nodes).end(); }
+  if (p->personality >= 0) {
+    o.rec(Rec::personality);
+    o.n(p->personality).end();
+  }
+  if (p->ioprio >= 0) {
+    o.rec(Rec::ioprio);
+    o.n(p->ioprio).end();
+  }
+  if (p->has_mempolicy) {
+    o.rec(Rec::mempolicy);
+    o.n(p->mempolicy_mode).n(p->mempolicy_flags).s(p->mempolicy_nodes).end();
+  }
   if (p->has_sched) {
     o.rec(Rec::sched);
     o.u(p->sched_policy).n(p->sched_nice).u(p->sched_priority).u(p->sched_flags).u(p->sched_runtime).u(p->sched_deadline).u(p->sched_period).end();

@@ -15,10 +15,9 @@
 
 #include "util.h"
 
-static const char *const kRlimitNames[] = {
-    "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
-    "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
-    "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+static const char *const kRlimitNames[] = {"RLIMIT_CPU",      "RLIMIT_FSIZE",  "RLIMIT_DATA",    "RLIMIT_STACK", "RLIMIT_CORE",  "RLIMIT_RSS",
+                                           "RLIMIT_NPROC",    "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",    "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+                                           "RLIMIT_MSGQUEUE", "RLIMIT_NICE",   "RLIMIT_RTPRIO",  "RLIMIT_RTTIME"};
 
 static const rlim_t kSetupFds = 16;
 
@@ -44,7 +43,8 @@ void apply_rlimits(const Plan *p) {
     }
     if (setrlimit(r.resource, &rl) < 0) {
       int e = errno;
-      Buf b; buf_reset(&b);
+      Buf b;
+      buf_reset(&b);
       buf_str(&b, r.resource >= 0 && r.resource < 16 ? kRlimitNames[r.resource] : "?");
       buf_str(&b, " (soft ");
       buf_num(&b, (long long)r.soft);
@@ -93,17 +93,18 @@ void resolve_exec(const Plan *p, char *out, unsigned cap) {
     if (!*end) break;
     s = end + 1;
   }
-  Buf b; buf_reset(&b);
-  buf_str(&b, "exec: \""); buf_str(&b, arg0); buf_str(&b, "\": executable file not found in $PATH");
+  Buf b;
+  buf_reset(&b);
+  buf_str(&b, "exec: \"");
+  buf_str(&b, arg0);
+  buf_str(&b, "\": executable file not found in $PATH");
   die_msg(buf_cstr(&b), nullptr);
 }
 
 void apply_process_attrs(const Plan *p) {
-  if (p->keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, p->keyring) < 0 && errno != ENOSYS)
-    die_errno("join session keyring", p->keyring, errno);
+  if (p->keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, p->keyring) < 0 && errno != ENOSYS) die_errno("join session keyring", p->keyring, errno);
   if (p->personality >= 0 && personality((unsigned long)p->personality) < 0) die_errno("personality", nullptr, errno);
-  if (p->ioprio >= 0 && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0)
-    die_errno("ioprio_set", nullptr, errno);
+  if (p->ioprio >= 0 && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0) die_errno("ioprio_set", nullptr, errno);
   if (p->has_sched) {
     struct {
       uint32_t size, policy;
@@ -111,8 +112,7 @@ void apply_process_attrs(const Plan *p) {
       int32_t nice;
       uint32_t priority;
       uint64_t runtime, deadline, period;
-    } attr = {48, p->sched_policy, p->sched_flags, p->sched_nice, p->sched_priority,
-              p->sched_runtime, p->sched_deadline, p->sched_period};
+    } attr = {48, p->sched_policy, p->sched_flags, p->sched_nice, p->sched_priority, p->sched_runtime, p->sched_deadline, p->sched_period};
     if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die_errno("/process/scheduler: sched_setattr", nullptr, errno);
   }
   if (p->has_mempolicy) {  // linux.memoryPolicy: set_mempolicy(2), inherited across exec
@@ -135,16 +135,14 @@ void apply_process_attrs(const Plan *p) {
 void apply_identity(const Plan *p) {
   if (p->has_caps) {
     for (int c = 0; c <= CAP_LAST_CAP; c++)
-      if (!(p->caps[0] >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-        die_errno("drop bounding capability", nullptr, errno);
+      if (!(p->caps[0] >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) die_errno("drop bounding capability", nullptr, errno);
   }
   if (p->has_user) {
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die_errno("prctl keepcaps", nullptr, errno);
     static_assert(sizeof(gid_t) == sizeof(p->gids[0]), "gids are passed to setgroups as they are");
     const gid_t *groups = (const gid_t *)p->gids;
     // setgroups is denied in user namespaces with setgroups=deny; skip when there is nothing to set.
-    if (setgroups((size_t)p->ngids, groups) < 0 && !(errno == EPERM && p->ngids == 0))
-      die_errno("setgroups", nullptr, errno);
+    if (setgroups((size_t)p->ngids, groups) < 0 && !(errno == EPERM && p->ngids == 0)) die_errno("setgroups", nullptr, errno);
     if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0) die_errno("setgid", nullptr, errno);
     if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0) die_errno("setuid", nullptr, errno);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) die_errno("prctl keepcaps", nullptr, errno);
@@ -159,11 +157,9 @@ void apply_identity(const Plan *p) {
       data[i].permitted = (uint32_t)(p->caps[3] >> (32 * i));
     }
     if (syscall(SYS_capset, &hdr, data) < 0) die_errno("capset", nullptr, errno);
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-      die_errno("clear ambient capabilities", nullptr, errno);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) die_errno("clear ambient capabilities", nullptr, errno);
     for (int c = 0; c <= CAP_LAST_CAP; c++)
-      if ((p->caps[4] >> c & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-        die_errno("raise ambient capability", nullptr, errno);
+      if ((p->caps[4] >> c & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) die_errno("raise ambient capability", nullptr, errno);
   }
   if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl no_new_privs", nullptr, errno);
 }
@@ -196,11 +192,20 @@ void prepare_env(const Plan *p) {
       int k = 0;
       f[k++] = line;
       for (char *c = line; *c && k < 7; c++)
-        if (*c == ':') { *c = 0; f[k++] = c + 1; }
-      if (k >= 6 && f[2][0] && parse_ull(f[2]) == uid && f[5][0]) { dir = f[5]; break; }
+        if (*c == ':') {
+          *c = 0;
+          f[k++] = c + 1;
+        }
+      if (k >= 6 && f[2][0] && parse_ull(f[2]) == uid && f[5][0]) {
+        dir = f[5];
+        break;
+      }
       line = end + 1;
     }
-    Buf b; buf_reset(&b); buf_str(&b, "HOME="); buf_str(&b, dir);
+    Buf b;
+    buf_reset(&b);
+    buf_str(&b, "HOME=");
+    buf_str(&b, dir);
     unsigned i = 0;
     for (; i < b.len && i + 1 < sizeof(home); i++) home[i] = b.data[i];
     home[i] = 0;
@@ -224,8 +229,7 @@ void exec_process(const Plan *p, const char *path) {
   // Nothing of the runtime's may reach the process: only stdio and the preserved fds.
   // CLOEXEC rather than close, so a failed execve can still be reported; done before
   // seccomp, which may not allow close_range.
-  if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
-    die_errno("close_range", nullptr, errno);
+  if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0) die_errno("close_range", nullptr, errno);
   final_nofile(p);
   if (p->nnp) {
     // no_new_privs lets an unprivileged process load the filter: load it last.

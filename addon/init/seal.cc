@@ -16,7 +16,10 @@ void ensure_sealed(char **argv, char **envp) {
   int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (self < 0) die_errno("open /proc/self/exe", nullptr, errno);
   int seals = fcntl(self, F_GET_SEALS);
-  if (seals >= 0 && (seals & kSeals) == kSeals) { close(self); return; }
+  if (seals >= 0 && (seals & kSeals) == kSeals) {
+    close(self);
+    return;
+  }
   int mfd = memfd_create("corral-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) die_errno("memfd_create", nullptr, errno);
   struct stat st;

@@ -37,12 +37,21 @@ static bool action_of(const char *name, unsigned errno_ret, uint32_t *out) {
 }
 
 static bool op_of(const char *name, enum scmp_compare *out) {
-  static const struct { const char *n; enum scmp_compare c; } ops[] = {
-      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
-      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  static const struct {
+    const char *n;
+    enum scmp_compare c;
+  } ops[] = {{"SCMP_CMP_NE", SCMP_CMP_NE},
+             {"SCMP_CMP_LT", SCMP_CMP_LT},
+             {"SCMP_CMP_LE", SCMP_CMP_LE},
+             {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+             {"SCMP_CMP_GE", SCMP_CMP_GE},
+             {"SCMP_CMP_GT", SCMP_CMP_GT},
+             {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
   for (auto &o : ops)
-    if (streq(o.n, name)) { *out = o.c; return true; }
+    if (streq(o.n, name)) {
+      *out = o.c;
+      return true;
+    }
   return false;
 }
 
@@ -83,7 +92,10 @@ static const char *errno_msg(const char *what, const char *arg, int err) {
   static Buf b;
   buf_reset(&b);
   buf_str(&b, what);
-  if (arg) { buf_char(&b, ' '); buf_str(&b, arg); }
+  if (arg) {
+    buf_char(&b, ' ');
+    buf_str(&b, arg);
+  }
   buf_str(&b, ": ");
   buf_strerror(&b, err);  // capitalized, as these messages have always read
   return buf_cstr(&b);
@@ -104,7 +116,8 @@ static const char *connect_listener(Seccomp *s) {
   int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return errno_msg("seccomp: socket", nullptr, errno);
   int r;
-  do r = connect(sock, (struct sockaddr *)&addr, alen); while (r < 0 && errno == EINTR);
+  do r = connect(sock, (struct sockaddr *)&addr, alen);
+  while (r < 0 && errno == EINTR);
   if (r < 0) {
     int e = errno;
     close(sock);
@@ -203,11 +216,13 @@ static void hand_over(const Seccomp *s, int listener) {
   if (pl <= 0 || pl >= (ssize_t)sizeof(pid)) die_errno("seccomp: read own pid", nullptr, pl < 0 ? errno : EIO);
   unsigned n = 0;
   for (const char *c = s->listener_state; *c && n + 24 < s->msg_cap; c++) {
-    if (*c != '\x01') { s->msg[n++] = *c; continue; }
+    if (*c != '\x01') {
+      s->msg[n++] = *c;
+      continue;
+    }
     for (ssize_t i = 0; i < pl; i++) s->msg[n++] = pid[i];
   }
-  if (!send_fd(s->listener_sock, listener, s->msg, n))
-    die_errno("seccomp: send the listener fd to the seccomp agent at", s->listener_path, errno);
+  if (!send_fd(s->listener_sock, listener, s->msg, n)) die_errno("seccomp: send the listener fd to the seccomp agent at", s->listener_path, errno);
   close(listener);
   close(s->listener_sock);
   close(s->host_self);

@@ -16,26 +16,30 @@
 struct SeccompRule {
   const char *action;  // libseccomp action name, e.g. SCMP_ACT_ERRNO
   unsigned errno_ret;
-  const char *name;    // syscall name
-  const char *args;    // "index:value:valueTwo:op;..." (op = SCMP_CMP_*), "" for none
+  const char *name;  // syscall name
+  const char *args;  // "index:value:valueTwo:op;..." (op = SCMP_CMP_*), "" for none
 };
 
 struct Seccomp {
   bool enabled;
   const char *default_action;
   unsigned default_errno;
-  const char **archs; int narchs;
-  SeccompRule *rules; int nrules;
-  unsigned flags;            // SECCOMP_FILTER_FLAG_* (TSYNC, LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV)
+  const char **archs;
+  int narchs;
+  SeccompRule *rules;
+  int nrules;
+  unsigned flags;  // SECCOMP_FILTER_FLAG_* (TSYNC, LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV)
   // "seccomp-listener" record: the agent's socket path, and the container process
   // state JSON with each \x01 standing for the process's pid as the host sees it.
   const char *listener_path, *listener_state;
   // Filled by seccomp_compile:
-  void *bpf; unsigned bpf_len;
-  bool notify;               // some rule notifies: load with a listener and hand it over
-  int listener_sock;         // connected to listener_path (valid when notify)
-  int host_self;             // the runtime's /proc/self link, to read our own pid (valid when notify)
-  char *msg; unsigned msg_cap;  // room for the state JSON with the pids filled in
+  void *bpf;
+  unsigned bpf_len;
+  bool notify;        // some rule notifies: load with a listener and hand it over
+  int listener_sock;  // connected to listener_path (valid when notify)
+  int host_self;      // the runtime's /proc/self link, to read our own pid (valid when notify)
+  char *msg;
+  unsigned msg_cap;  // room for the state JSON with the pids filled in
 };
 
 // Compiles s into s->bpf (and connects to the listener when a rule notifies);

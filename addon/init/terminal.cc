@@ -31,7 +31,10 @@ void setup_terminal(const Plan *p, bool bind_console) {
   if (master < 0) die_errno("open /dev/ptmx (is devpts mounted at /dev/pts?)", nullptr, errno);
   int unlock = 0, n = -1;
   if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0) die_errno("pty setup", nullptr, errno);
-  Buf name; buf_reset(&name); buf_str(&name, "/dev/pts/"); buf_num(&name, n);
+  Buf name;
+  buf_reset(&name);
+  buf_str(&name, "/dev/pts/");
+  buf_num(&name, n);
   if (p->console_rows || p->console_cols) {
     struct winsize ws = {};
     ws.ws_row = (unsigned short)p->console_rows;
@@ -49,8 +52,7 @@ void setup_terminal(const Plan *p, bool bind_console) {
     close(c);
     if (mount(buf_cstr(&name), "/dev/console", nullptr, MS_BIND, nullptr) < 0) die_errno("bind /dev/console", nullptr, errno);
   }
-  if (!send_fd(p->console_fd, master, buf_cstr(&name), name.len))
-    die_errno("send pty master to the console socket", nullptr, errno);
+  if (!send_fd(p->console_fd, master, buf_cstr(&name), name.len)) die_errno("send pty master to the console socket", nullptr, errno);
   close(master);
   close(p->console_fd);
   if (setsid() < 0 && errno != EPERM) die_errno("setsid", nullptr, errno);

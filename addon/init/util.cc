@@ -10,7 +10,10 @@
 
 int g_report_fd = -1;
 
-void buf_reset(Buf *b) { b->len = 0; b->data[0] = 0; }
+void buf_reset(Buf *b) {
+  b->len = 0;
+  b->data[0] = 0;
+}
 
 void buf_char(Buf *b, char c) {
   if (b->len + 1 < sizeof(b->data)) b->data[b->len++] = c;
@@ -25,12 +28,18 @@ void buf_num(Buf *b, long long v) {
   char tmp[24];
   int n = 0;
   unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-  do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
   if (v < 0) buf_char(b, '-');
   while (n) buf_char(b, tmp[--n]);
 }
 
-const char *buf_cstr(Buf *b) { b->data[b->len] = 0; return b->data; }
+const char *buf_cstr(Buf *b) {
+  b->data[b->len] = 0;
+  return b->data;
+}
 
 static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -56,16 +65,26 @@ void buf_strerror(Buf *b, int err) {
   buf_str(b, text + 1);
 }
 
-size_t cstrlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+size_t cstrlen(const char *s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
 
 bool streq(const char *a, const char *b) {
-  while (*a && *a == *b) { a++; b++; }
+  while (*a && *a == *b) {
+    a++;
+    b++;
+  }
   return *a == *b;
 }
 
 long long parse_ll(const char *s) {
   bool neg = false;
-  if (*s == '-') { neg = true; s++; }
+  if (*s == '-') {
+    neg = true;
+    s++;
+  }
   long long v = (long long)parse_ull(s);
   return neg ? -v : v;
 }
@@ -84,8 +103,12 @@ bool write_all(int fd, const void *buf, size_t len) {
   const char *p = (const char *)buf;
   while (len) {
     ssize_t n = write(fd, p, len);
-    if (n < 0) { if (errno == EINTR) continue; return false; }
-    p += n; len -= (size_t)n;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    len -= (size_t)n;
   }
   return true;
 }
@@ -94,9 +117,13 @@ bool read_full(int fd, void *buf, size_t len) {
   char *p = (char *)buf;
   while (len) {
     ssize_t n = read(fd, p, len);
-    if (n < 0) { if (errno == EINTR) continue; return false; }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
     if (n == 0) return false;
-    p += n; len -= (size_t)n;
+    p += n;
+    len -= (size_t)n;
   }
   return true;
 }
@@ -106,7 +133,10 @@ bool read_line(int fd, char *out, size_t cap) {
   for (;;) {
     char c;
     ssize_t r = read(fd, &c, 1);
-    if (r < 0) { if (errno == EINTR) continue; return false; }
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
     if (r == 0) return false;
     if (c == '\n') break;
     if (n + 1 < cap) out[n++] = c;
@@ -145,7 +175,10 @@ void die_errno(const char *what, const char *arg, int err) {
   Buf b;
   buf_reset(&b);
   buf_str(&b, what);
-  if (arg) { buf_str(&b, " "); buf_arg(&b, arg); }
+  if (arg) {
+    buf_str(&b, " ");
+    buf_arg(&b, arg);
+  }
   buf_str(&b, ": ");
   buf_str(&b, errno_text(err));  // lower-case like Go's error strings, which callers of runc match on
   report(&b);
@@ -156,7 +189,10 @@ void die_msg(const char *what, const char *arg) {
   Buf b;
   buf_reset(&b);
   buf_str(&b, what);
-  if (arg) { buf_str(&b, " "); buf_arg(&b, arg); }
+  if (arg) {
+    buf_str(&b, " ");
+    buf_arg(&b, arg);
+  }
   report(&b);
   _exit(1);
 }
@@ -181,7 +217,10 @@ bool send_fd(int sock, int fd, const void *data, size_t len) {
     ssize_t r = first ? sendmsg(sock, &m, MSG_NOSIGNAL) : send(sock, p + off, len - off, MSG_NOSIGNAL);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return false;
-    if (r == 0 && !first) { errno = EIO; return false; }
+    if (r == 0 && !first) {
+      errno = EIO;
+      return false;
+    }
     off += (size_t)r;
     first = false;
   }

@@ -18,7 +18,7 @@ export const ERRNO: Readonly<Record<string, readonly [number, string]>> = {
   EBADF: [9, 'bad file descriptor'],
   ECHILD: [10, 'no child processes'],
   EAGAIN: [11, 'resource temporarily unavailable'],
-  EWOULDBLOCK: [11, 'resource temporarily unavailable'],  // the same number under a second name
+  EWOULDBLOCK: [11, 'resource temporarily unavailable'], // the same number under a second name
   ENOMEM: [12, 'cannot allocate memory'],
   EACCES: [13, 'permission denied'],
   EFAULT: [14, 'bad address'],
@@ -43,7 +43,7 @@ export const ERRNO: Readonly<Record<string, readonly [number, string]>> = {
   EDOM: [33, 'numerical argument out of domain'],
   ERANGE: [34, 'numerical result out of range'],
   EDEADLK: [35, 'resource deadlock avoided'],
-  EDEADLOCK: [35, 'resource deadlock avoided'],  // the same number under a second name
+  EDEADLOCK: [35, 'resource deadlock avoided'], // the same number under a second name
   ENAMETOOLONG: [36, 'file name too long'],
   ENOLCK: [37, 'no locks available'],
   ENOSYS: [38, 'function not implemented'],
@@ -102,7 +102,7 @@ export const ERRNO: Readonly<Record<string, readonly [number, string]>> = {
   EPROTONOSUPPORT: [93, 'protocol not supported'],
   ESOCKTNOSUPPORT: [94, 'socket type not supported'],
   EOPNOTSUPP: [95, 'operation not supported'],
-  ENOTSUP: [95, 'operation not supported'],  // Node's (libuv's) name for 95
+  ENOTSUP: [95, 'operation not supported'], // Node's (libuv's) name for 95
   EPFNOSUPPORT: [96, 'protocol family not supported'],
   EAFNOSUPPORT: [97, 'address family not supported by protocol'],
   EADDRINUSE: [98, 'address already in use'],

@@ -11,7 +11,11 @@ export class CorralError extends Error {
   readonly corral = true;
   readonly code?: string;
 
-  constructor(message: string, readonly exitCode = 1, o: { cause?: unknown; code?: string } = {}) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+    o: { cause?: unknown; code?: string } = {},
+  ) {
     super(message, o.cause === undefined ? undefined : { cause: o.cause });
     if (o.code) this.code = o.code;
   }

@@ -12,14 +12,16 @@ import { main as killMain } from '../commands/kill';
 import { main as startMain } from '../commands/start';
 import { main as deleteMain } from '../commands/delete';
 
-
 interface Parsed {
   opts: Record<string, unknown>;
   args: string[];
 }
 
 class UsageError extends CorralError {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
   }
 }
@@ -52,8 +54,7 @@ function parse(argv: string[], flags: readonly FlagSpec[], halt: boolean): Parse
     if (argv[i + 1] === '-' && /^--?[^=]+$/.test(a) && strings.has(a.replace(/^--?/, ''))) {
       glued.push(`${a}=-`);
       i++;
-    }
-    else glued.push(a);
+    } else glued.push(a);
   }
   const r = parser.detailed(glued, cfg);
   if (r.error) throw new UsageError(r.error.message);
@@ -99,8 +100,7 @@ async function main(argv: string[]): Promise<number> {
     out(`corral version ${VERSION}\nspec: 1.3.0\nnode: ${process.version}\n`);
     return 0;
   }
-  if (!['true', 'false', 'auto'].includes(String(g.opts.rootless)))
-    throw new UsageError(`invalid --rootless value: ${String(g.opts.rootless)} (one of: true, false, auto)`);
+  if (!['true', 'false', 'auto'].includes(String(g.opts.rootless))) throw new UsageError(`invalid --rootless value: ${String(g.opts.rootless)} (one of: true, false, auto)`);
   if (g.opts.criu) throw new UsageError('--criu: checkpoint/restore is not supported by corral');
   const [name, ...rest] = g.args;
   if (name === 'help' || name === 'h') {
@@ -112,10 +112,8 @@ async function main(argv: string[]): Promise<number> {
   if (!spec) throw new UsageError(`No help topic for '${name}'`);
   const c = parse(rest, [...spec.flags, ...GLOBAL_FLAGS.filter((f) => f.name === 'help')], !!spec.haltAtArg);
   if (c.opts.help) return showHelp(name);
-  if (c.args.length < spec.minArgs)
-    throw new UsageError(`corral: "${name}" requires a minimum of ${spec.minArgs} argument(s)`, name);
-  if (c.args.length > spec.maxArgs)
-    throw new UsageError(`corral: "${name}" requires a maximum of ${spec.maxArgs} argument(s)`, name);
+  if (c.args.length < spec.minArgs) throw new UsageError(`corral: "${name}" requires a minimum of ${spec.minArgs} argument(s)`, name);
+  if (c.args.length > spec.maxArgs) throw new UsageError(`corral: "${name}" requires a maximum of ${spec.maxArgs} argument(s)`, name);
   const globals: Globals = {
     root: resolve(g.opts.root as string), // absolute: create changes into the bundle directory
     log: g.opts.log ? resolve(g.opts.log as string) : undefined,
@@ -145,8 +143,7 @@ main(process.argv.slice(2)).then(
     if (isCorralError(e)) {
       if (e.cause instanceof Error) logDebug(`cause: ${e.cause.stack ?? e.cause.message}`);
       logError(e.message);
-    }
-    else logError(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+    } else logError(`internal error: ${(e as Error)?.stack ?? String(e)}`);
     process.exit(isCorralError(e) ? e.exitCode : 1);
   },
 );

@@ -7,7 +7,7 @@ import { out } from '../base/log';
 import { events } from '../lifecycle/events';
 import { Store } from '../state/store';
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A Go duration ("5s", "100ms", "1m30s", "0") in milliseconds. */
 function parseDuration(s: string): number {

@@ -8,9 +8,40 @@ import { NAMESPACES } from '../linux/namespaces';
 import { MPOL_FLAGS, MPOL_MODES } from '../linux/plan';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../linux/seccomp';
 
-const MOUNT_OPTIONS = ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud',
-  'mand', 'noatime', 'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid',
-  'nosymfollow', 'rbind', 'relatime', 'remount', 'ro', 'rw', 'silent', 'strictatime', 'suid', 'sync', 'tmpcopyup', ...Object.keys(PROPAGATION)];
+const MOUNT_OPTIONS = [
+  'async',
+  'atime',
+  'bind',
+  'defaults',
+  'dev',
+  'diratime',
+  'dirsync',
+  'exec',
+  'lazytime',
+  'loud',
+  'mand',
+  'noatime',
+  'nodev',
+  'nodiratime',
+  'noexec',
+  'nolazytime',
+  'nomand',
+  'norelatime',
+  'nostrictatime',
+  'nosuid',
+  'nosymfollow',
+  'rbind',
+  'relatime',
+  'remount',
+  'ro',
+  'rw',
+  'silent',
+  'strictatime',
+  'suid',
+  'sync',
+  'tmpcopyup',
+  ...Object.keys(PROPAGATION),
+];
 
 declare const VERSION: string;
 

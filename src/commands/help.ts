@@ -22,19 +22,34 @@ function text(command?: string): string {
   if (spec) {
     const flags = [...spec.flags, { name: 'help', alias: ['h'], type: 'boolean', desc: 'show help' } as FlagSpec];
     return [
-      'NAME:', `   corral ${spec.name} - ${spec.desc}`, '',
-      'USAGE:', `   corral ${spec.name} [command options] ${spec.args}`.trimEnd(), '',
-      'OPTIONS:', ...flagLines(flags), '',
+      'NAME:',
+      `   corral ${spec.name} - ${spec.desc}`,
+      '',
+      'USAGE:',
+      `   corral ${spec.name} [command options] ${spec.args}`.trimEnd(),
+      '',
+      'OPTIONS:',
+      ...flagLines(flags),
+      '',
     ].join('\n');
   }
   const names = [...COMMANDS.map((c) => [c.name, c.desc]), ['help, h', 'Shows a list of commands or help for one command']];
   const width = Math.max(...names.map(([n]) => n.length));
   return [
-    'NAME:', '   corral - Open Container Initiative runtime', '',
-    'corral is an OCI runtime-spec container runtime with the command line of runc.', '',
-    'USAGE:', '   corral [global options] command [command options] [arguments...]', '',
-    'COMMANDS:', ...names.map(([n, d]) => `   ${n.padEnd(width)}  ${d}`), '',
-    'GLOBAL OPTIONS:', ...flagLines(GLOBAL_FLAGS), '',
+    'NAME:',
+    '   corral - Open Container Initiative runtime',
+    '',
+    'corral is an OCI runtime-spec container runtime with the command line of runc.',
+    '',
+    'USAGE:',
+    '   corral [global options] command [command options] [arguments...]',
+    '',
+    'COMMANDS:',
+    ...names.map(([n, d]) => `   ${n.padEnd(width)}  ${d}`),
+    '',
+    'GLOBAL OPTIONS:',
+    ...flagLines(GLOBAL_FLAGS),
+    '',
   ].join('\n');
 }
 

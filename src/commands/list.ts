@@ -23,8 +23,7 @@ export const main: CommandMain<'list'> = (g, o) => {
     return 0;
   }
   if (o.format !== 'table') throw new CorralError(`invalid format option: ${String(o.format)} (one of: table, json)`);
-  const table = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
-    ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])];
+  const table = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)) + 4);
   out(table.map((row) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(widths[i]) : c)).join('') + '\n').join(''));
   return 0;

@@ -8,7 +8,7 @@ import { addon } from '../linux/addon';
 import { errnoCode } from '../base/errors';
 
 function writeAllFd(fd: number, data: Buffer): void {
-  for (let off = 0; off < data.length; ) {
+  for (let off = 0; off < data.length;) {
     try {
       off += writeSync(fd, data, off);
     } catch (e) {

@@ -58,13 +58,15 @@ export function writePidFile(path: string, pid: number): void {
  */
 function checkRootfs(config: Config, bundle: string): void {
   const p = config.root?.path ?? 'rootfs';
-  const path = isAbsolute(p) ? resolve(p) : (() => {
-    try {
-      return join(realpathSync(bundle), p);
-    } catch {
-      return undefined;
-    }
-  })();
+  const path = isAbsolute(p)
+    ? resolve(p)
+    : (() => {
+        try {
+          return join(realpathSync(bundle), p);
+        } catch {
+          return undefined;
+        }
+      })();
   if (!path) return;
   let real: string;
   try {
@@ -162,7 +164,11 @@ function prepare(g: Globals, a: CreateArgs): Omit<Creation, 'dir' | 'fifo' | 'cr
 function ociStateOf(c: Creation, status: OciState['status']): OciState {
   const annotations = c.config.annotations;
   return {
-    ociVersion: OCI_VERSION, id: c.a.id, status, pid: c.pid, bundle: c.bundle,
+    ociVersion: OCI_VERSION,
+    id: c.a.id,
+    status,
+    pid: c.pid,
+    bundle: c.bundle,
     ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
   };
 }

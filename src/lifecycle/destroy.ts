@@ -23,14 +23,14 @@ export function signalAll(rec: ContainerRecord, sig: number): void {
 
 /** SIGKILLs every process of the container and waits until they are gone. */
 export function killAll(rec: ContainerRecord): void {
-  if (!controlFor(rec.cgroups).killAll(rec.cgroups, initOf(rec)))
-    throw new CorralError(`container ${rec.id}: processes did not exit after SIGKILL`);
+  if (!controlFor(rec.cgroups).killAll(rec.cgroups, initOf(rec))) throw new CorralError(`container ${rec.id}: processes did not exit after SIGKILL`);
 }
 
 /** Mounts under the rootfs in our mount namespace (a container that shares it made them). */
 function unmountUnder(root: string): void {
   const { addon, MNT_DETACH } = require('../linux/addon') as typeof import('../linux/addon');
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
     .filter((m): m is string => !!m && (m === root || m.startsWith(root + '/')))
     .sort((a, b) => b.length - a.length);

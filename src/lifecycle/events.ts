@@ -31,13 +31,16 @@ export function events(store: Store, id: string, o: { intervalMs: number; once: 
       resolve();
     };
     const oom = watchOom(layout, rec.cgroups, () => emit(JSON.stringify({ type: 'oom', id }) + '\n'), finish);
-    const timer = setInterval(() => {
-      if (!cgroupExists(rec.cgroups)) return finish();
-      try {
-        emit(stats());
-      } catch (e) {
-        logError((e as Error).message);
-      }
-    }, Math.max(1, Math.round(o.intervalMs)));
+    const timer = setInterval(
+      () => {
+        if (!cgroupExists(rec.cgroups)) return finish();
+        try {
+          emit(stats());
+        } catch (e) {
+          logError((e as Error).message);
+        }
+      },
+      Math.max(1, Math.round(o.intervalMs)),
+    );
   });
 }

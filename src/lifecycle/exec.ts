@@ -77,13 +77,12 @@ function processFor(base: Process | undefined, a: ExecArgs): Process {
   if (a.user) {
     const m = /^(\d+)(?::(\d+))?$/.exec(a.user);
     if (!m) throw new CorralError(`--user: "${a.user}" is not uid[:gid] (numbers only)`);
-    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : p.user?.gid ?? 0 };
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
   }
   if (a.additionalGids?.length) p.user = { ...p.user, additionalGids: a.additionalGids };
   if (a.caps?.length) {
     const c = (p.capabilities ??= {});
-    for (const set of ['bounding', 'effective', 'permitted', 'ambient', 'inheritable'] as const)
-      c[set] = [...new Set([...(c[set] ?? []), ...a.caps])];
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient', 'inheritable'] as const) c[set] = [...new Set([...(c[set] ?? []), ...a.caps])];
   }
   if (a.noNewPrivs) p.noNewPrivileges = true;
   if (a.apparmor) p.apparmorProfile = a.apparmor;
@@ -98,8 +97,7 @@ function execCgroups(paths: string[], specs: string[]): string[] {
     const colon = spec.indexOf(':');
     const controllers = colon >= 0 ? spec.slice(0, colon).split(',') : undefined;
     const sub = colon >= 0 ? spec.slice(colon + 1) : spec;
-    if (!sub || isAbsolute(sub) || sub.split('/').includes('..'))
-      throw new CorralError(`--cgroup ${spec}: the sub-cgroup must be a relative path inside the container's cgroup`);
+    if (!sub || isAbsolute(sub) || sub.split('/').includes('..')) throw new CorralError(`--cgroup ${spec}: the sub-cgroup must be a relative path inside the container's cgroup`);
     let matched = false;
     const hierarchies = hostLayout().hierarchies; // in the order of the record's paths
     paths.forEach((p, i) => {

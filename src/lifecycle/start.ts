@@ -51,7 +51,16 @@ export function start(store: Store, id: string): ContainerRecord {
     // latter, as the required conformance program checks, and say so.
     if (!rec.process) logWarn('config.json has no "process": nothing to run, the container stops');
     phase('start', 'startContainer hooks', () =>
-      stopOnFailure(rec, () => runHooks(rec.hooks, 'startContainer', ociState(rec, 'created'), rec.pid, rec.namespaces.map((n) => n.type))));
+      stopOnFailure(rec, () =>
+        runHooks(
+          rec.hooks,
+          'startContainer',
+          ociState(rec, 'created'),
+          rec.pid,
+          rec.namespaces.map((n) => n.type),
+        ),
+      ),
+    );
     phase('start', 'release the init', () => releaseInit(store.fifo(id), rec));
     unlinkSync(store.fifo(id));
     return rec;

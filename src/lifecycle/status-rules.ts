@@ -10,7 +10,6 @@ interface Rule {
   refusal: (id: string, status: Status) => string;
 }
 
-
 export const STATUS_RULES = {
   start: {
     allows: ['created'],

@@ -10,7 +10,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** base with what patch sets: objects merged key by key, lists and values replaced. */
 function mergeResources<T>(base: T, patch: T): T {
-  if (!isObject(base) || !isObject(patch)) return (patch === undefined || patch === null ? base : patch);
+  if (!isObject(base) || !isObject(patch)) return patch === undefined || patch === null ? base : patch;
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined || v === null) continue;

@@ -6,5 +6,5 @@ import { attachConsole } from './console';
 /** Forwards the signals we receive to pid meanwhile (as runc run/exec do). */
 export async function waitForExit(pid: number, master?: number): Promise<number> {
   const r = master !== undefined ? await attachConsole(master, pid) : addon().wait(pid, true);
-  return r.signal ? 128 + r.signal : r.status ?? 0;
+  return r.signal ? 128 + r.signal : (r.status ?? 0);
 }

@@ -8,11 +8,17 @@ import { errnoCode } from '../base/errors';
 
 /** A value of D-Bus type `t` carried in a variant: `new Variant('t', 1n)`. */
 export class Variant {
-  constructor(readonly sig: string, readonly value: unknown) {}
+  constructor(
+    readonly sig: string,
+    readonly value: unknown,
+  ) {}
 }
 
 export class DBusError extends Error {
-  constructor(override readonly name: string, message: string) {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -38,7 +44,7 @@ function typeEnd(sig: string, i: number): number {
 /** "sa(sv)" → ["s", "a(sv)"]. */
 export function splitSig(sig: string): string[] {
   const out: string[] = [];
-  for (let i = 0; i < sig.length; ) {
+  for (let i = 0; i < sig.length;) {
     const j = typeEnd(sig, i);
     out.push(sig.slice(i, j));
     i = j;
@@ -165,7 +171,10 @@ class Writer {
 }
 
 class Reader {
-  constructor(readonly buf: Buffer, public pos = 0) {}
+  constructor(
+    readonly buf: Buffer,
+    public pos = 0,
+  ) {}
 
   align(n: number): void {
     this.pos += (n - (this.pos % n)) % n;
@@ -179,22 +188,22 @@ class Reader {
       case 'y':
         return b[this.pos++];
       case 'b':
-        return (this.pos += 4, b.readUInt32LE(this.pos - 4) !== 0);
+        return ((this.pos += 4), b.readUInt32LE(this.pos - 4) !== 0);
       case 'u':
       case 'h':
-        return (this.pos += 4, b.readUInt32LE(this.pos - 4));
+        return ((this.pos += 4), b.readUInt32LE(this.pos - 4));
       case 'i':
-        return (this.pos += 4, b.readInt32LE(this.pos - 4));
+        return ((this.pos += 4), b.readInt32LE(this.pos - 4));
       case 'n':
-        return (this.pos += 2, b.readInt16LE(this.pos - 2));
+        return ((this.pos += 2), b.readInt16LE(this.pos - 2));
       case 'q':
-        return (this.pos += 2, b.readUInt16LE(this.pos - 2));
+        return ((this.pos += 2), b.readUInt16LE(this.pos - 2));
       case 't':
-        return (this.pos += 8, b.readBigUInt64LE(this.pos - 8));
+        return ((this.pos += 8), b.readBigUInt64LE(this.pos - 8));
       case 'x':
-        return (this.pos += 8, b.readBigInt64LE(this.pos - 8));
+        return ((this.pos += 8), b.readBigInt64LE(this.pos - 8));
       case 'd':
-        return (this.pos += 8, b.readDoubleLE(this.pos - 8));
+        return ((this.pos += 8), b.readDoubleLE(this.pos - 8));
       case 's':
       case 'o': {
         const n = b.readUInt32LE(this.pos);
@@ -231,7 +240,12 @@ class Reader {
   }
 }
 
-export const enum MsgType { Call = 1, Return = 2, Error = 3, Signal = 4 }
+export const enum MsgType {
+  Call = 1,
+  Return = 2,
+  Error = 3,
+  Signal = 4,
+}
 const FIELD = { path: 1, interface: 2, member: 3, errorName: 4, replySerial: 5, destination: 6, sender: 7, signature: 8 } as const;
 const FIELD_SIG: Record<number, string> = { 1: 'o', 2: 's', 3: 's', 4: 's', 5: 'u', 6: 's', 7: 's', 8: 'g', 9: 'u' };
 
@@ -309,7 +323,10 @@ export class Bus {
   readonly signals: Message[] = [];
 
   /** A message bus (dbus-daemon), not a direct connection to systemd. */
-  private constructor(private fd: number, readonly messageBus: boolean) {}
+  private constructor(
+    private fd: number,
+    readonly messageBus: boolean,
+  ) {}
 
   /**
    * Connects and authenticates as our uid. `hello` is for a message bus (dbus-daemon);

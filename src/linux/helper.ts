@@ -8,7 +8,10 @@ import { MESSAGES } from './plan-records';
 
 export class Helper {
   private pending = '';
-  private constructor(readonly pid: number, private sock: number) {}
+  private constructor(
+    readonly pid: number,
+    private sock: number,
+  ) {}
 
   /** Starts corral-init in mode; fds 0-2 and 3..3+preserveFds-1 are passed through. */
   /**
@@ -39,7 +42,7 @@ export class Helper {
 
   send(data: string | Buffer): void {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    for (let off = 0; off < buf.length; ) off += writeSync(this.sock, buf, off);
+    for (let off = 0; off < buf.length;) off += writeSync(this.sock, buf, off);
   }
 
   /** The next line, or undefined when the helper closed its end. */

@@ -40,7 +40,7 @@ function runOne(name: HookName, i: number, hook: Hook, state: OciState, enterPid
   const argv = ['hook', String(enterPid ?? 0), String(flags), String(timeout), hook.path, ...args];
   // As runc (Go's exec.Cmd with a nil Env): a hook without "env" inherits corral's
   // environment; with one, even empty, it gets exactly that.
-  const env: Record<string, string> = hook.env ? {} : { ...process.env } as Record<string, string>;
+  const env: Record<string, string> = hook.env ? {} : ({ ...process.env } as Record<string, string>);
   for (const e of hook.env ?? []) {
     const eq = e.indexOf('=');
     if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);

@@ -82,7 +82,14 @@ export const RECORDS = {
  * have corral-init roll back what it was told of.
  */
 export const MESSAGES = {
-  go: 'go', pid: 'pid', hooks: 'hooks', continue: 'continue', ready: 'ready', commit: 'commit', abort: 'abort', error: 'error',
+  go: 'go',
+  pid: 'pid',
+  hooks: 'hooks',
+  continue: 'continue',
+  ready: 'ready',
+  commit: 'commit',
+  abort: 'abort',
+  error: 'error',
 } as const;
 
 export type RecordTag = keyof typeof RECORDS;

@@ -108,16 +108,33 @@ function raisableAmbient(masks: string[], field: string): string {
 
 const IOPRIO_CLASSES: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
 const SCHED_POLICIES: Record<string, number> = {
-  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+  SCHED_OTHER: 0,
+  SCHED_FIFO: 1,
+  SCHED_RR: 2,
+  SCHED_BATCH: 3,
+  SCHED_ISO: 4,
+  SCHED_IDLE: 5,
+  SCHED_DEADLINE: 6,
 };
 const SCHED_FLAGS: Record<string, number> = {
-  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
-  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+  SCHED_FLAG_RESET_ON_FORK: 0x01,
+  SCHED_FLAG_RECLAIM: 0x02,
+  SCHED_FLAG_DL_OVERRUN: 0x04,
+  SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 };
 const PERSONALITIES: Record<string, number> = { LINUX: 0, LINUX32: 0x0008 };
 // <linux/mempolicy.h>
 export const MPOL_MODES: Record<string, number> = {
-  MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5, MPOL_WEIGHTED_INTERLEAVE: 6,
+  MPOL_DEFAULT: 0,
+  MPOL_PREFERRED: 1,
+  MPOL_BIND: 2,
+  MPOL_INTERLEAVE: 3,
+  MPOL_LOCAL: 4,
+  MPOL_PREFERRED_MANY: 5,
+  MPOL_WEIGHTED_INTERLEAVE: 6,
 };
 export const MPOL_FLAGS: Record<string, number> = { MPOL_F_STATIC_NODES: 1 << 15, MPOL_F_RELATIVE_NODES: 1 << 14, MPOL_F_NUMA_BALANCING: 1 << 13 };
 
@@ -189,7 +206,9 @@ function addNamespaces(plan: Plan, linux: Linux): void {
     plan.add('gidmap', idMap(linux.gidMappings ?? []));
   }
   if (linux.timeOffsets) {
-    const t = Object.entries(linux.timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
+    const t = Object.entries(linux.timeOffsets)
+      .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`)
+      .join('');
     plan.add('timens', t);
   }
 }
@@ -252,8 +271,7 @@ function addMounts(plan: Plan, config: Config, o: CreateOptions): { devBound: bo
     if (type === 'devpts') hasDevpts = true;
     const flags = opts.flags | (bind ? MS.BIND : 0);
     if (opts.copyup && type !== 'tmpfs') throw new CorralError(`${field}/options: tmpcopyup is for tmpfs mounts (got type "${type}")`);
-    plan.add('mount', src, m.destination, bind ? '' : type, flags, opts.data.join(','), opts.propagation, kind,
-      opts.copyup ? 1 : 0, opts.attrSet, opts.attrClear);
+    plan.add('mount', src, m.destination, bind ? '' : type, flags, opts.data.join(','), opts.propagation, kind, opts.copyup ? 1 : 0, opts.attrSet, opts.attrClear);
   });
   return { devBound, hasDevpts };
 }
@@ -267,8 +285,17 @@ function addDevices(plan: Plan, linux: Linux, dev: { devBound: boolean; hasDevpt
   const ptmxLink = !dev.devBound && dev.hasDevpts;
   for (const d of [...devices, ...(linux.devices ?? []).filter((d) => !(ptmxLink && d.path === '/dev/ptmx'))]) {
     const type = d.type === 'u' ? 'c' : d.type;
-    plan.add('device', d.path, type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666,
-      toHost(linux.uidMappings, d.uid ?? 0), toHost(linux.gidMappings, d.gid ?? 0), userns ? 'bind' : 'mknod');
+    plan.add(
+      'device',
+      d.path,
+      type,
+      d.major ?? 0,
+      d.minor ?? 0,
+      d.fileMode ?? 0o666,
+      toHost(linux.uidMappings, d.uid ?? 0),
+      toHost(linux.gidMappings, d.gid ?? 0),
+      userns ? 'bind' : 'mknod',
+    );
   }
   if (!dev.devBound) for (const [target, link] of defaultSymlinks(dev.hasDevpts)) plan.add('symlink', target, link);
 }
@@ -301,8 +328,7 @@ export function createPlan(config: Config, o: CreateOptions): Plan {
   if (!o.noNewKeyring) plan.add('keyring', `_ses.${o.id}`);
   if (linux.personality) addPersonality(plan, linux.personality);
   if (linux.memoryPolicy) addMemoryPolicy(plan, linux.memoryPolicy);
-  for (const key of ['intelRdt', 'netDevices'] as const)
-    if (linux[key] !== undefined) throw new CorralError(`/linux/${key}: is not supported by corral`);
+  for (const key of ['intelRdt', 'netDevices'] as const) if (linux[key] !== undefined) throw new CorralError(`/linux/${key}: is not supported by corral`);
   plan.add('fifo', o.fifo);
   if (linux.seccomp) addSeccomp(plan, linux.seccomp, '/linux/seccomp', { id: o.id, bundle: o.bundle, annotations: config.annotations });
   // Without a process the init only waits for start, then exits (see lifecycle/start.ts).

@@ -10,10 +10,18 @@ import type { Seccomp } from '../spec/types';
 import { OCI_VERSION } from '../base/version';
 import { u64, type Plan } from './plan-records';
 
-export const SECCOMP_ACTIONS = ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP',
-  'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY'];
-export const SECCOMP_OPERATORS = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE',
-  'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'];
+export const SECCOMP_ACTIONS = [
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_NOTIFY',
+];
+export const SECCOMP_OPERATORS = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'];
 /**
  * The flags corral passes to seccomp(2). WAIT_KILLABLE_RECV (kernel 5.19) only
  * changes how a listener waits, so it applies when a rule notifies; the helper
@@ -26,10 +34,31 @@ export const SECCOMP_FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
 };
 /** Every architecture runtime-spec 1.3 names (libseccomp 2.6's list). */
-export const SPEC_SECCOMP_ARCHS = ['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
-  'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL',
-  'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390',
-  'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB'];
+export const SPEC_SECCOMP_ARCHS = [
+  'SCMP_ARCH_X86',
+  'SCMP_ARCH_X86_64',
+  'SCMP_ARCH_X32',
+  'SCMP_ARCH_ARM',
+  'SCMP_ARCH_AARCH64',
+  'SCMP_ARCH_LOONGARCH64',
+  'SCMP_ARCH_M68K',
+  'SCMP_ARCH_MIPS',
+  'SCMP_ARCH_MIPS64',
+  'SCMP_ARCH_MIPS64N32',
+  'SCMP_ARCH_MIPSEL',
+  'SCMP_ARCH_MIPSEL64',
+  'SCMP_ARCH_MIPSEL64N32',
+  'SCMP_ARCH_PPC',
+  'SCMP_ARCH_PPC64',
+  'SCMP_ARCH_PPC64LE',
+  'SCMP_ARCH_S390',
+  'SCMP_ARCH_S390X',
+  'SCMP_ARCH_PARISC',
+  'SCMP_ARCH_PARISC64',
+  'SCMP_ARCH_RISCV64',
+  'SCMP_ARCH_SH',
+  'SCMP_ARCH_SHEB',
+];
 /**
  * The ones the helper's libseccomp (Debian 12: 2.5.4, linked statically) resolves;
  * LoongArch, m68k and SuperH came with 2.6. test/integration/seccomp.test.ts loads
@@ -97,15 +126,13 @@ export function addSeccomp(plan: Plan, s: Seccomp, field = '/linux/seccomp', lis
   };
   // The spec: an errno for an action that takes none is an error.
   const errnoFor = (act: string, errno: number | undefined, where: string) => {
-    if (errno !== undefined && !WITH_ERRNO.includes(act))
-      throw new CorralError(`${where}: ${act} takes no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)`);
+    if (errno !== undefined && !WITH_ERRNO.includes(act)) throw new CorralError(`${where}: ${act} takes no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)`);
     return errno ?? EPERM;
   };
   const def = action(s.defaultAction, `${field}/defaultAction`);
   if (def === 'SCMP_ACT_NOTIFY')
     throw new CorralError(`${field}/defaultAction: SCMP_ACT_NOTIFY cannot be the default action: the runtime's own hand-over of the listener would wait on it`);
-  if (s.listenerMetadata !== undefined && s.listenerPath === undefined)
-    throw new CorralError(`${field}/listenerMetadata: must not be set without listenerPath`);
+  if (s.listenerMetadata !== undefined && s.listenerPath === undefined) throw new CorralError(`${field}/listenerMetadata: must not be set without listenerPath`);
   plan.add('seccomp', def, errnoFor(def, s.defaultErrnoRet, `${field}/defaultErrnoRet`));
   (s.architectures ?? []).forEach((a, i) => {
     if (!SPEC_SECCOMP_ARCHS.includes(a)) throw new CorralError(`${field}/architectures/${i}: unknown architecture "${a}"`);
@@ -128,11 +155,13 @@ export function addSeccomp(plan: Plan, s: Seccomp, field = '/linux/seccomp', lis
       const bad = sc.names.find((n) => HANDOVER_SYSCALLS.includes(n));
       if (bad) throw new CorralError(`${where}: SCMP_ACT_NOTIFY cannot be used for ${bad}: corral hands the listener to the agent with it`);
     }
-    const args = ((sc.args ?? []) as Arg[]).map((a, j) => {
-      if (!SECCOMP_OPERATORS.includes(a.op)) throw new CorralError(`${where}/args/${j}/op: unknown operator "${a.op}"`);
-      if (a.index > 5) throw new CorralError(`${where}/args/${j}/index: syscalls have 6 arguments (got ${a.index})`);
-      return `${a.index}:${u64(a.value)}:${u64(a.valueTwo ?? 0)}:${a.op}`;
-    }).join(';');
+    const args = ((sc.args ?? []) as Arg[])
+      .map((a, j) => {
+        if (!SECCOMP_OPERATORS.includes(a.op)) throw new CorralError(`${where}/args/${j}/op: unknown operator "${a.op}"`);
+        if (a.index > 5) throw new CorralError(`${where}/args/${j}/index: syscalls have 6 arguments (got ${a.index})`);
+        return `${a.index}:${u64(a.value)}:${u64(a.valueTwo ?? 0)}:${a.op}`;
+      })
+      .join(';');
     for (const name of sc.names) plan.add('seccomp-rule', act, errno, name, args);
   });
   // As the spec says, listenerPath is ignored when nothing notifies.

@@ -31,8 +31,18 @@ export function defaultConfig(rootless: boolean, uid = 0, gid = 0): Config {
     linux: {
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
-      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-        '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
+      maskedPaths: [
+        '/proc/acpi',
+        '/proc/asound',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/sys/firmware',
+        '/proc/scsi',
+      ],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
@@ -42,9 +52,15 @@ export function defaultConfig(rootless: boolean, uid = 0, gid = 0): Config {
     linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
     linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];
     delete linux.resources;
-    c.mounts = c.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup').map((m) =>
-      m.destination === '/sys' ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-        : m.destination === '/dev/pts' ? { ...m, options: m.options!.filter((o) => o !== 'gid=5') } : m);
+    c.mounts = c
+      .mounts!.filter((m) => m.destination !== '/sys/fs/cgroup')
+      .map((m) =>
+        m.destination === '/sys'
+          ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+          : m.destination === '/dev/pts'
+            ? { ...m, options: m.options!.filter((o) => o !== 'gid=5') }
+            : m,
+      );
   }
   return c;
 }

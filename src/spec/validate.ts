@@ -83,8 +83,7 @@ function semanticProblems(c: Config): string[] {
   if (c.hostname && !has('uts')) p.push(`/hostname: setting the hostname needs a uts namespace in /linux/namespaces`);
   if (c.domainname && !has('uts')) p.push(`/domainname: setting the domainname needs a uts namespace in /linux/namespaces`);
   const userNs = has('user');
-  if ((linux.uidMappings?.length || linux.gidMappings?.length) && !userNs)
-    p.push(`/linux/uidMappings: id mappings need a user namespace in /linux/namespaces`);
+  if ((linux.uidMappings?.length || linux.gidMappings?.length) && !userNs) p.push(`/linux/uidMappings: id mappings need a user namespace in /linux/namespaces`);
   if (userNs && !seenNsPath(linux.namespaces, 'user') && (!linux.uidMappings?.length || !linux.gidMappings?.length))
     p.push(`/linux/uidMappings: a new user namespace needs both uidMappings and gidMappings`);
   if (linux.timeOffsets && !has('time')) p.push(`/linux/timeOffsets: needs a time namespace in /linux/namespaces`);

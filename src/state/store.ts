@@ -11,7 +11,6 @@ import type { Hooks, OciState, Process, Seccomp } from '../spec/types';
 import { NOT_EXIST, idExists } from '../base/messages';
 import { sleepSync } from '../base/sleep';
 
-
 export interface ContainerRecord {
   id: string;
   bundle: string;
@@ -142,7 +141,10 @@ export class Store {
 
   list(): string[] {
     try {
-      return fs.readdirSync(this.root).filter((n) => ID_RE.test(n) && this.exists(n)).sort();
+      return fs
+        .readdirSync(this.root)
+        .filter((n) => ID_RE.test(n) && this.exists(n))
+        .sort();
     } catch {
       return [];
     }

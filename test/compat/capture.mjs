@@ -29,7 +29,9 @@ const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 
 
 // The wrapper: on `create`, the bundle's config.json is copied to captured.json.
 const WRAPPER = D('capture-runtime.sh');
-writeFileSync(WRAPPER, `#!/bin/sh
+writeFileSync(
+  WRAPPER,
+  `#!/bin/sh
 prev=; bundle=.; create=
 for a in "$@"; do
   case "$prev" in --bundle|-b) bundle=$a;; esac
@@ -38,7 +40,9 @@ for a in "$@"; do
 done
 [ -n "$create" ] && cp "$bundle/config.json" ${D('captured.json')}
 exec /usr/sbin/runc "$@"
-`, { mode: 0o755 });
+`,
+  { mode: 0o755 },
+);
 
 // A host directory for -v / --mount sources, and a device-free file.
 const VOL = D('vol');
@@ -79,7 +83,7 @@ function sanitise(config, storage, how) {
   }
   const notes = [];
   if (swaps.length) notes.push(`bind sources in the caller's storage replaced by placeholders: ${swaps.join(', ')}`);
-  if (droppedNetns) notes.push('network namespace path (the caller\'s netns) dropped: a new one');
+  if (droppedNetns) notes.push("network namespace path (the caller's netns) dropped: a new one");
   return { _compat: { produced: how, ...(notes.length ? { rewritten: notes } : {}) }, ...c };
 }
 
@@ -107,7 +111,7 @@ const PODMAN_CASES = {
   device: ['--device', '/dev/null:/dev/mynull'],
   'device-readonly': ['--device', '/dev/zero:/dev/myzero:r'],
   'userns-keep-id': ['--userns=keep-id'],
-  'uidmap': ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
+  uidmap: ['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
   init: ['--init'],
   'ulimit-nofile': ['--ulimit', 'nofile=512:1024'],
   'ulimit-nproc-core': ['--ulimit', 'nproc=100:200', '--ulimit', 'core=-1'],
@@ -137,15 +141,21 @@ function capturePodman() {
   // cgroupfs: there is no systemd as PID 1 here; events to a file for the same reason.
   // Podman's default RLIMIT_NOFILE (1048576) cannot be set without CAP_SYS_RESOURCE in
   // the bounding set (this machine lacks it): the limits test/integration/podman.test.ts uses.
-  writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nimage_copy_tmp_dir = "${D('podman', 'imgtmp')}"\n`);
+  writeFileSync(
+    conf,
+    `[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nimage_copy_tmp_dir = "${D('podman', 'imgtmp')}"\n`,
+  );
   const env = { CONTAINERS_CONF: conf, TMPDIR: D('podman', 'imgtmp') };
   const global = ['--root', D('podman', 'root'), '--runroot', D('podman', 'runroot'), '--tmpdir', D('podman', 'tmp')];
   const image = 'localhost/busybox:corral';
   const tar = sh('tar', ['-C', ROOTFS, '-cf', D('busybox.tar'), '.']);
   if (tar.status !== 0) throw new Error(tar.stderr);
   // As test/integration/podman.test.ts: a tmpfs over /var/lib for containers/image's blob cache.
-  const imp = sh('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /var/lib && exec "$@"', 'sh',
-    'podman', ...global, 'import', D('busybox.tar'), image], env);
+  const imp = sh(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /var/lib && exec "$@"', 'sh', 'podman', ...global, 'import', D('busybox.tar'), image],
+    env,
+  );
   if (imp.status !== 0) throw new Error(`podman import: ${imp.stderr}`);
   const version = sh('podman', ['--version']).stdout.trim();
   for (const [name, flags] of Object.entries(PODMAN_CASES)) {
@@ -156,7 +166,8 @@ function capturePodman() {
       console.log(`podman ${name}: no config written (exit ${r.status}): ${r.stderr.trim()}`);
       continue;
     }
-    const how = `${version}: podman run --rm ${shown} IMAGE true (containers.conf: cgroup_manager cgroupfs, default_ulimits nofile=1024:1024 nproc=4096:4096; run as root)` +
+    const how =
+      `${version}: podman run --rm ${shown} IMAGE true (containers.conf: cgroup_manager cgroupfs, default_ulimits nofile=1024:1024 nproc=4096:4096; run as root)` +
       (r.status !== 0 ? `; with runc it exited ${r.status}: ${r.stderr.trim().split('\n').pop()}` : '');
     save('podman', name, sanitise(parseExact(readFileSync(D('captured.json'), 'utf8')), DIR, how));
     console.log(`podman ${name}: exit ${r.status}`);
@@ -190,10 +201,20 @@ function captureContainerd() {
   mkdirSync(dir, { mode: 0o711 });
   const sock = join(dir, 'containerd.sock');
   const config = join(dir, 'config.toml');
-  writeFileSync(config, [
-    'version = 2', `root = "${dir}/root"`, `state = "${dir}/state"`, 'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]', `  address = "${sock}"`, '[plugins."io.containerd.internal.v1.opt"]', `  path = "${dir}/opt"`, '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'version = 2',
+      `root = "${dir}/root"`,
+      `state = "${dir}/state"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${sock}"`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${dir}/opt"`,
+      '',
+    ].join('\n'),
+  );
   const log = openSync(join(dir, 'containerd.log'), 'w');
   // The wrapper is also `runc` on containerd's PATH: with --uidmap ctr 1.6 does not pass --runc-binary on.
   mkdirSync(join(dir, 'bin'));
@@ -218,7 +239,8 @@ function captureContainerd() {
         console.log(`ctr ${name}: no config written (exit ${r.status}): ${r.stderr.trim()}`);
         continue;
       }
-      const how = `${version}: ctr run --rm --runc-binary CAPTURE ${shown} IMAGE ID true (namespace compat, run as root)` +
+      const how =
+        `${version}: ctr run --rm --runc-binary CAPTURE ${shown} IMAGE ID true (namespace compat, run as root)` +
         (r.status !== 0 ? `; with runc it exited ${r.status}: ${r.stderr.trim().split('\n').pop()}` : '');
       save('containerd', name, sanitise(parseExact(readFileSync(D('captured.json'), 'utf8')), dir, how));
       console.log(`ctr ${name}: exit ${r.status}`);
@@ -234,7 +256,10 @@ function captureContainerd() {
 
 function captureRuncSpec() {
   const version = sh('runc', ['--version']).stdout.split('\n')[0];
-  for (const [name, flags] of [['spec', []], ['spec-rootless', ['--rootless']]]) {
+  for (const [name, flags] of [
+    ['spec', []],
+    ['spec-rootless', ['--rootless']],
+  ]) {
     const dir = D(`runc-${name}`);
     mkdirSync(dir);
     const r = sh('runc', ['spec', ...flags, '--bundle', dir]);
@@ -252,6 +277,7 @@ try {
   if (!which || which === 'containerd') captureContainerd();
 } finally {
   const mounted = readFileSync('/proc/self/mountinfo', 'utf8').includes(DIR);
-  if (process.env.KEEP) console.log(DIR); else if (!mounted) rmSync(DIR, { recursive: true, force: true });
+  if (process.env.KEEP) console.log(DIR);
+  else if (!mounted) rmSync(DIR, { recursive: true, force: true });
   else console.log(`left ${DIR} (still mounted)`);
 }

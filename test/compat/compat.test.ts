@@ -18,7 +18,10 @@ import { DIFFERENCES, type Entry, type Json, formatDifferences, loadCorpus, load
 
 const RUNC = '/usr/sbin/runc';
 const PROBE = readFileSync(join(__dirname, 'probe.sh'), 'utf8');
-const RUNTIMES = [{ name: 'runc', bin: RUNC }, { name: 'corral', bin: CORRAL }] as const;
+const RUNTIMES = [
+  { name: 'runc', bin: RUNC },
+  { name: 'corral', bin: CORRAL },
+] as const;
 type Runtime = (typeof RUNTIMES)[number];
 /** The parent of every cgroupsPath here, removed at the end. */
 const PARENT = `corral-compat-${process.pid}`;
@@ -40,8 +43,15 @@ function makeBundle(config: Json, id: string): { dir: string; config: Json } {
   const p = c.process ?? {};
   const args: string[] = p.args ?? [];
   const init = args.indexOf('--');
-  p.args = [...(init > 0 && /init|catatonit|tini/.test(args[0]) ? args.slice(0, init + 1) : []),
-    '/bin/sh', '-c', PROBE, 'probe', probedPaths(c).join(' '), Object.keys(c.linux?.sysctl ?? {}).join(' ')];
+  p.args = [
+    ...(init > 0 && /init|catatonit|tini/.test(args[0]) ? args.slice(0, init + 1) : []),
+    '/bin/sh',
+    '-c',
+    PROBE,
+    'probe',
+    probedPaths(c).join(' '),
+    Object.keys(c.linux?.sysctl ?? {}).join(' '),
+  ];
   p.terminal = false;
   delete p.consoleSize;
   c.process = p;
@@ -69,8 +79,21 @@ function makeBundle(config: Json, id: string): { dir: string; config: Json } {
 
 /** The masked and readonly paths the probe looks at: the config's, and Docker's usual ones. */
 function probedPaths(c: Json): string[] {
-  const usual = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware', '/proc/scsi', '/proc/acpi',
-    '/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+  const usual = [
+    '/proc/kcore',
+    '/proc/keys',
+    '/proc/timer_list',
+    '/proc/sched_debug',
+    '/sys/firmware',
+    '/proc/scsi',
+    '/proc/acpi',
+    '/proc/asound',
+    '/proc/bus',
+    '/proc/fs',
+    '/proc/irq',
+    '/proc/sys',
+    '/proc/sysrq-trigger',
+  ];
   return [...new Set([...usual, ...(c.linux?.maskedPaths ?? []), ...(c.linux?.readonlyPaths ?? [])])].filter((p) => !/\s/.test(p));
 }
 
@@ -86,7 +109,14 @@ interface Outcome {
  * The test's own cgroups other than the root (a runtime nests a container without a
  * cgroupsPath under its caller's cgroup, which differs from host to host): cut from paths.
  */
-const CALLER_CGROUPS = [...new Set(readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':').slice(2).join(':')).filter((p) => p && p !== '/'))];
+const CALLER_CGROUPS = [
+  ...new Set(
+    readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':').slice(2).join(':'))
+      .filter((p) => p && p !== '/'),
+  ),
+];
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -113,8 +143,14 @@ async function runOne(rt: Runtime, root: string, id: string, bundle: { dir: stri
   await exited;
   clearTimeout(timeout);
   const ran = stdout.includes('@@ end\n');
-  const norm = (s: string) => CALLER_CGROUPS.reduce((v, c) => v.split(`${c}/`).join('/'), s)
-    .split(bundle.dir).join('BUNDLE').split(id).join('ID').split(PARENT).join('PARENT');
+  const norm = (s: string) =>
+    CALLER_CGROUPS.reduce((v, c) => v.split(`${c}/`).join('/'), s)
+      .split(bundle.dir)
+      .join('BUNDLE')
+      .split(id)
+      .join('ID')
+      .split(PARENT)
+      .join('PARENT');
   const sections = new Map<string, string[]>();
   if (ran) {
     let name = '';
@@ -142,13 +178,20 @@ function normMountinfo(lines: string[]): string[] {
   const rows = lines.map((l) => {
     const f = l.split(' ');
     const sep = f.indexOf('-');
-    const optional = f.slice(6, sep).map((o) => o.replace(/:\d+$/, '')).join(',') || '-';
+    const optional =
+      f
+        .slice(6, sep)
+        .map((o) => o.replace(/:\d+$/, ''))
+        .join(',') || '-';
     const dev = f[2].startsWith('0:') ? '0:N' : f[2];
     // The rootfs lies on whatever filesystem holds the test's temp dir.
     const fs = f[4] === '/' ? 'HOSTFS' : `${f[sep + 1]} ${f[sep + 2]} ${f[sep + 3]} dev=${dev}`;
     return { mp: f[4], text: `${f[4]} root=${f[3]} ${f[5]} [${optional}] ${fs}` };
   });
-  return rows.map((r, i) => ({ ...r, i })).sort((a, b) => (a.mp < b.mp ? -1 : a.mp > b.mp ? 1 : a.i - b.i)).map((r) => r.text);
+  return rows
+    .map((r, i) => ({ ...r, i }))
+    .sort((a, b) => (a.mp < b.mp ? -1 : a.mp > b.mp ? 1 : a.i - b.i))
+    .map((r) => r.text);
 }
 
 // The cgroup files read for the resources a config sets: [set?, v1 controller, v1 file, v2 file].
@@ -218,11 +261,12 @@ function readCgroup(rt: Runtime, root: string, id: string, config: Json): { cgro
 /** The lines only runc showed ("- "), then those only corral did ("+ "), each in its order. */
 function diff(a: string[], b: string[]): string[] {
   const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
-  const only = (xs: string[], other: Map<string, number>) => xs.filter((x) => {
-    const n = other.get(x) ?? 0;
-    if (n > 0) other.set(x, n - 1);
-    return n === 0;
-  });
+  const only = (xs: string[], other: Map<string, number>) =>
+    xs.filter((x) => {
+      const n = other.get(x) ?? 0;
+      if (n > 0) other.set(x, n - 1);
+      return n === 0;
+    });
   return [...only(a, count(b)).map((l) => `- ${l}`), ...only(b, count(a)).map((l) => `+ ${l}`)];
 }
 
@@ -280,7 +324,8 @@ if (missing.length) {
     const names = new Set([...loadCorpus().map((e) => e.name), '*']);
     for (const [entry, sections] of listed) {
       t.ok(names.has(entry), `differences.md: ${entry} is in the corpus`);
-      for (const s of [...sections.keys()].map((k) => k.replace(/#\d+$/, ''))) t.ok(s === 'accept' || SECTIONS.includes(s), `differences.md: ${entry}: section ${s} is one the test compares`);
+      for (const s of [...sections.keys()].map((k) => k.replace(/#\d+$/, '')))
+        t.ok(s === 'accept' || SECTIONS.includes(s), `differences.md: ${entry}: section ${s} is one the test compares`);
     }
   });
   for (const entry of corpus) t.test(entry.name, (t) => compareEntry(t, entry));
@@ -298,11 +343,13 @@ async function compareEntry(t: Test, entry: Entry): Promise<void> {
   t.comment(entry.produced);
   const slug = entry.name.replace(/[^A-Za-z0-9]+/g, '-');
   // Both at once (each its own id, bundle, state root and cgroup): half the wall time.
-  const [runc, corral] = await Promise.all(RUNTIMES.map((rt) => {
-    const id = `${slug}-${rt.name}-${process.pid}`;
-    ids.push([rt, id]);
-    return runOne(rt, roots[rt.name], id, makeBundle(entry.config, id));
-  }));
+  const [runc, corral] = await Promise.all(
+    RUNTIMES.map((rt) => {
+      const id = `${slug}-${rt.name}-${process.pid}`;
+      ids.push([rt, id]);
+      return runOne(rt, roots[rt.name], id, makeBundle(entry.config, id));
+    }),
+  );
   const expect = listed.get(entry.name) ?? new Map();
   const check = (section: string, all: string[], detail = '') => {
     let lines = all;
@@ -329,8 +376,11 @@ async function compareEntry(t: Test, entry: Entry): Promise<void> {
   };
   const said = `runc: ${runc.ran ? 'ran' : `refused: ${runc.message}`}; corral: ${corral.ran ? 'ran' : `refused: ${corral.message}`}`;
   if (!runc.ran && !corral.ran) t.comment(`both refuse — ${said}`);
-  check('accept', runc.ran === corral.ran ? [] : [`- runc: ${runc.ran ? 'ran' : 'refused'}`, `+ corral: ${corral.ran ? 'ran' : 'refused'}`],
-    runc.ran === corral.ran ? '' : ` — ${said}`);
+  check(
+    'accept',
+    runc.ran === corral.ran ? [] : [`- runc: ${runc.ran ? 'ran' : 'refused'}`, `+ corral: ${corral.ran ? 'ran' : 'refused'}`],
+    runc.ran === corral.ran ? '' : ` — ${said}`,
+  );
   if (!runc.ran || !corral.ran) return;
   for (const s of SECTIONS) check(s, diff(runc.sections.get(s) ?? [], corral.sections.get(s) ?? []));
 }

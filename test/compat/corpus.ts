@@ -11,8 +11,7 @@ export const DIFFERENCES = join(__dirname, 'differences.md');
 
 // Integers past 2^53 (rlimits of 2^64-1) would lose digits through JSON.parse: they are
 // carried as "@INT:digits@" strings and written back as the same digits.
-export const parseExact = (text: string): Json =>
-  JSON.parse(text.replace(/([:[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '$1"@INT:$2@"')) as Json;
+export const parseExact = (text: string): Json => JSON.parse(text.replace(/([:[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '$1"@INT:$2@"')) as Json;
 export const stringifyExact = (v: unknown, indent?: number): string => JSON.stringify(v, null, indent).replace(/"@INT:(\d+)@"/g, '$1');
 
 export interface Entry {
@@ -25,7 +24,9 @@ export interface Entry {
 export function loadCorpus(): Entry[] {
   const entries: Entry[] = [];
   for (const caller of readdirSync(CORPUS).sort()) {
-    for (const file of readdirSync(join(CORPUS, caller)).filter((f) => f.endsWith('.json')).sort()) {
+    for (const file of readdirSync(join(CORPUS, caller))
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
       const { _compat, ...config } = parseExact(readFileSync(join(CORPUS, caller, file), 'utf8'));
       entries.push({ name: `${caller}/${file.slice(0, -5)}`, produced: (_compat as Json | undefined)?.produced ?? '?', config });
     }

@@ -61,7 +61,11 @@ crun('uid-gid', 'all namespaces + user uid 1, gid 2, additionalGids, umask', (c)
 });
 crun('rlimits', 'all namespaces + rlimits', (c) => {
   allNs(c);
-  c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }, { type: 'RLIMIT_NPROC', soft: 50, hard: 60 }, { type: 'RLIMIT_CORE', soft: 0, hard: 0 }];
+  c.process.rlimits = [
+    { type: 'RLIMIT_NOFILE', soft: 100, hard: 200 },
+    { type: 'RLIMIT_NPROC', soft: 50, hard: 60 },
+    { type: 'RLIMIT_CORE', soft: 0, hard: 0 },
+  ];
 });
 crun('hostname-domainname', 'all namespaces + hostname and domainname', (c) => {
   allNs(c);
@@ -76,7 +80,12 @@ crun('paths', 'all namespaces + masked (a file, a directory) and readonly paths'
 crun('devices', 'all namespaces + a device node and a device cgroup rule', (c) => {
   allNs(c);
   c.linux.devices = [{ path: '/dev/foo', type: 'c', major: 1, minor: 3, fileMode: 0o644, uid: 0, gid: 0 }];
-  c.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }] };
+  c.linux.resources = {
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' },
+    ],
+  };
 });
 crun('resources', 'all namespaces + memory, cpu and pids limits (no cgroupsPath)', (c) => {
   allNs(c);
@@ -105,7 +114,9 @@ const runc = (name, what, edit) => {
   save('runc-tests', name, `hand-written in the shape of runc's integration tests (tests/integration/helpers.bash: runc spec, then edited): ${what}`, c);
 };
 runc('user-additional-gids', 'user 1000:1000 with additionalGids', (c) => (c.process.user = { uid: 1000, gid: 1000, additionalGids: [100, 65534] }));
-runc('rlimits', 'rlimits added to the spec\'s NOFILE', (c) => c.process.rlimits.push({ type: 'RLIMIT_NPROC', soft: 100, hard: 200 }, { type: 'RLIMIT_STACK', soft: 8388608, hard: 8388608 }));
+runc('rlimits', "rlimits added to the spec's NOFILE", (c) =>
+  c.process.rlimits.push({ type: 'RLIMIT_NPROC', soft: 100, hard: 200 }, { type: 'RLIMIT_STACK', soft: 8388608, hard: 8388608 }),
+);
 runc('masked-paths', 'maskedPaths += a file and a directory of the rootfs', (c) => c.linux.maskedPaths.push('/etc/passwd', '/home'));
 runc('readonly-paths', 'readonlyPaths += a directory of the rootfs, root writable', (c) => {
   c.root.readonly = false;
@@ -137,16 +148,34 @@ runc('userns', 'a user namespace mapping 0 -> 100000 (65536 ids)', (c) => {
 // The shape dockerd writes: its 14 default capabilities (no inheritable or ambient),
 // rprivate binds, its masked and readonly lists, /dev/shm 64m, mqueue, devpts gid=5, a
 // cgroup mount read-only, the device cgroup allow-list, cgroupsPath /docker/ID.
-const dockerCaps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+const dockerCaps = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
 const devRule = (type, major, minor, access) => ({ allow: true, type, major, minor, access });
 const dockerBase = {
   ociVersion: '1.0.2-dev',
   process: {
-    terminal: false, user: { uid: 0, gid: 0 }, args: ['sh'],
-    env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=0123456789ab'], cwd: '/',
+    terminal: false,
+    user: { uid: 0, gid: 0 },
+    args: ['sh'],
+    env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=0123456789ab'],
+    cwd: '/',
     capabilities: { bounding: dockerCaps, effective: dockerCaps, permitted: dockerCaps },
-    apparmorProfile: '', oomScoreAdj: 0,
+    apparmorProfile: '',
+    oomScoreAdj: 0,
   },
   root: { path: 'rootfs', readonly: false },
   hostname: '0123456789ab',
@@ -164,15 +193,38 @@ const dockerBase = {
   ],
   linux: {
     resources: {
-      devices: [{ allow: false, access: 'rwm' }, devRule('c', 1, 5, 'rwm'), devRule('c', 1, 3, 'rwm'), devRule('c', 1, 9, 'rwm'), devRule('c', 1, 8, 'rwm'),
-        devRule('c', 5, 0, 'rwm'), devRule('c', 5, 1, 'rwm'), devRule('c', null, null, 'm'), devRule('b', null, null, 'm'), devRule('c', 1, 7, 'rwm'),
-        devRule('c', 136, null, 'rwm'), devRule('c', 5, 2, 'rwm'), devRule('c', 10, 200, 'rwm')],
+      devices: [
+        { allow: false, access: 'rwm' },
+        devRule('c', 1, 5, 'rwm'),
+        devRule('c', 1, 3, 'rwm'),
+        devRule('c', 1, 9, 'rwm'),
+        devRule('c', 1, 8, 'rwm'),
+        devRule('c', 5, 0, 'rwm'),
+        devRule('c', 5, 1, 'rwm'),
+        devRule('c', null, null, 'm'),
+        devRule('b', null, null, 'm'),
+        devRule('c', 1, 7, 'rwm'),
+        devRule('c', 136, null, 'rwm'),
+        devRule('c', 5, 2, 'rwm'),
+        devRule('c', 10, 200, 'rwm'),
+      ],
       blockIO: {},
     },
     cgroupsPath: '/docker/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
     namespaces: [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }],
-    maskedPaths: ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
-      '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'],
+    maskedPaths: [
+      '/proc/asound',
+      '/proc/acpi',
+      '/proc/kcore',
+      '/proc/keys',
+      '/proc/latency_stats',
+      '/proc/timer_list',
+      '/proc/timer_stats',
+      '/proc/sched_debug',
+      '/proc/scsi',
+      '/sys/firmware',
+      '/sys/devices/virtual/powercap',
+    ],
     readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
   },
 };

@@ -31,7 +31,7 @@ const status = (text: string, key: string) => new RegExp(`^${key}:\\s*(\\S+)`, '
 t.test("runc spec's default config runs: exit status, stdio, the ambient set runc also leaves empty", async (t) => {
   const c = id('runc-spec');
   const r = corral(root, ['--debug', 'run', '--bundle', bundle(runcSpec(['sh', '-c', 'cat /proc/self/status; echo to-stderr >&2; exit 3'])), c]);
-  t.equal(r.status, 3, 'run exits with the container\'s status');
+  t.equal(r.status, 3, "run exits with the container's status");
   t.match(r.stdout, /^Name:\s+cat/m, 'stdout passes through');
   t.match(r.stderr, /to-stderr/, 'stderr passes through');
   // CAP_AUDIT_WRITE 29, CAP_KILL 5, CAP_NET_BIND_SERVICE 10
@@ -39,8 +39,11 @@ t.test("runc spec's default config runs: exit status, stdio, the ambient set run
   t.equal(status(r.stdout, 'CapEff'), want, 'effective: the three');
   t.equal(status(r.stdout, 'CapBnd'), want, 'bounding: the three');
   t.equal(status(r.stdout, 'CapAmb'), '0000000000000000', 'ambient: none (none is inheritable, so the kernel cannot raise them)');
-  t.match(messages(r.stderr), /\/process\/capabilities\/ambient: CAP_KILL is not in both the permitted and inheritable sets; the kernel cannot raise it, skipped/,
-    '--debug says what was skipped');
+  t.match(
+    messages(r.stderr),
+    /\/process\/capabilities\/ambient: CAP_KILL is not in both the permitted and inheritable sets; the kernel cannot raise it, skipped/,
+    '--debug says what was skipped',
+  );
   t.same(leftovers(root, c), []);
 });
 
@@ -59,10 +62,15 @@ t.test("runc spec's default config: created -> running -> stopped", async (t) =>
 
 t.test('a process with ambient capabilities that are inheritable gets them', async (t) => {
   const c = id('ambient');
-  const r = corral(root, ['run', '--bundle', bundle(runcSpec(['sh', '-c', 'cat /proc/self/status']), (cfg) => {
-    cfg.process.user = { uid: 1000, gid: 1000 };
-    (cfg.process.capabilities as Json).inheritable = ['CAP_KILL'];
-  }), c]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(runcSpec(['sh', '-c', 'cat /proc/self/status']), (cfg) => {
+      cfg.process.user = { uid: 1000, gid: 1000 };
+      (cfg.process.capabilities as Json).inheritable = ['CAP_KILL'];
+    }),
+    c,
+  ]);
   t.equal(r.status, 0, messages(r.stderr));
   t.equal(status(r.stdout, 'CapAmb'), (1n << 5n).toString(16).padStart(16, '0'), 'CAP_KILL raised, the others skipped');
   t.equal(status(r.stdout, 'CapEff'), (1n << 5n).toString(16).padStart(16, '0'), 'as uid 1000 only the ambient one is effective after exec');
@@ -75,17 +83,29 @@ function rootPropagation(out: string): string {
 }
 
 // A slave needs a master: only where the host's mount under the rootfs is shared.
-const hostMount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' '))
+const hostMount = readFileSync('/proc/self/mountinfo', 'utf8')
+  .split('\n')
+  .map((l) => l.split(' '))
   .filter((f) => f[4] && (BUSYBOX_ROOTFS === f[4] || BUSYBOX_ROOTFS.startsWith(f[4].replace(/\/?$/, '/'))))
   .sort((a, b) => b[4].length - a[4].length)[0];
 const hostShared = hostMount.slice(6, hostMount.indexOf('-')).some((f) => f.startsWith('shared:'));
 t.comment(`the host's mount under the rootfs (${hostMount[4]}) is ${hostShared ? 'shared' : 'not shared'}`);
-for (const [prop, want] of [['rprivate', /^$/], ['rslave', hostShared ? /master:\d+/ : /^$/], ['rshared', /shared:\d+/], ['runbindable', /unbindable/]] as const) {
+for (const [prop, want] of [
+  ['rprivate', /^$/],
+  ['rslave', hostShared ? /master:\d+/ : /^$/],
+  ['rshared', /shared:\d+/],
+  ['runbindable', /unbindable/],
+] as const) {
   t.test(`rootfsPropagation "${prop}" is taken, as runc takes it`, async (t) => {
     const c = id(`prop-${prop}`);
-    const r = corral(root, ['run', '--bundle', bundle(baseConfig(['cat', '/proc/self/mountinfo']), (cfg) => {
-      cfg.linux.rootfsPropagation = prop;
-    }), c]);
+    const r = corral(root, [
+      'run',
+      '--bundle',
+      bundle(baseConfig(['cat', '/proc/self/mountinfo']), (cfg) => {
+        cfg.linux.rootfsPropagation = prop;
+      }),
+      c,
+    ]);
     t.equal(r.status, 0, messages(r.stderr));
     t.match(rootPropagation(r.stdout), want, `/ is ${prop.slice(1)}`);
   });
@@ -99,9 +119,14 @@ t.test('recursive mount options reach every mount of the tree', async (t) => {
   mounted.push(join(src, 'sub'));
   const probe = 'touch /data/top 2>/dev/null && echo top-rw || echo top-ro; touch /data/sub/x 2>/dev/null && echo sub-rw || echo sub-ro; grep " /data/sub " /proc/self/mountinfo';
   const run = (name: string, options: string[]) => {
-    const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', probe]), (cfg) => {
-      (cfg.mounts as Json[]).push({ destination: '/data', type: 'bind', source: src, options });
-    }), id(name)]);
+    const r = corral(root, [
+      'run',
+      '--bundle',
+      bundle(baseConfig(['sh', '-c', probe]), (cfg) => {
+        (cfg.mounts as Json[]).push({ destination: '/data', type: 'bind', source: src, options });
+      }),
+      id(name),
+    ]);
     t.equal(r.status, 0, `${options.join(',')}: runs (${messages(r.stderr)})`);
     return r.stdout;
   };
@@ -114,13 +139,22 @@ t.test('recursive mount options reach every mount of the tree', async (t) => {
   t.match(back, /top-rw\nsub-rw/, 'the later rrw wins');
   const atime = run('rnoatime', ['rbind', 'rnoatime']);
   t.match(atime.split('\n').find((l) => l.includes(' /data/sub ')) ?? '', /,noatime/, 'rnoatime on the submount');
-  t.same(mountsWith(src).filter((m) => m !== join(src, 'sub')), [], 'nothing of the containers left mounted on the host');
+  t.same(
+    mountsWith(src).filter((m) => m !== join(src, 'sub')),
+    [],
+    'nothing of the containers left mounted on the host',
+  );
 });
 
 t.test('iversion is a mount flag, not filesystem data', async (t) => {
-  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['true']), (cfg) => {
-    (cfg.mounts as Json[]).push({ destination: '/iv', type: 'tmpfs', source: 'tmpfs', options: ['iversion', 'nosuid'] });
-  }), id('iversion')]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['true']), (cfg) => {
+      (cfg.mounts as Json[]).push({ destination: '/iv', type: 'tmpfs', source: 'tmpfs', options: ['iversion', 'nosuid'] });
+    }),
+    id('iversion'),
+  ]);
   t.equal(r.status, 0, messages(r.stderr));
 });
 
@@ -144,9 +178,9 @@ t.test('startContainer and createContainer hooks with pid, mount, cgroup (and ti
   t.equal(st.status, 0, `start: ${messages(st.stderr)}`);
   for (let i = 0; i < 100 && !existsSync(join(log, 'process')); i++) sleep(20);
   const ns = (f: string) => (existsSync(join(log, f)) ? readFileSync(join(log, f), 'utf8').trim() : `no ${f}`);
-  t.equal(ns('startContainer'), ns('process'), 'startContainer ran in the container\'s cgroup namespace');
+  t.equal(ns('startContainer'), ns('process'), "startContainer ran in the container's cgroup namespace");
   t.equal(ns('createContainer'), ns('process'), 'createContainer too');
-  t.not(ns('process'), spawnSync('readlink', ['/proc/self/ns/cgroup']).stdout.toString().trim(), 'which is not the host\'s');
+  t.not(ns('process'), spawnSync('readlink', ['/proc/self/ns/cgroup']).stdout.toString().trim(), "which is not the host's");
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
   t.same(leftovers(root, c), []);
 });
@@ -161,14 +195,21 @@ t.test('the rootless runc spec is taken as runc takes it (run as root here)', as
   t.equal(ours.stdout.trim(), '0', 'root in its user namespace');
 });
 
-t.test('a FIFO and a unix socket as bind-mount sources (crun\'s suite binds both)', async (t) => {
+t.test("a FIFO and a unix socket as bind-mount sources (crun's suite binds both)", async (t) => {
   const dir = tempDir('special');
   t.equal(spawnSync('mkfifo', [join(dir, 'fifo')]).status, 0);
   t.equal(spawnSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(join(dir, 'sock'))})`]).status, 0);
-  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'ls -l /f /s']), (cfg) => {
-    (cfg.mounts as Json[]).push({ destination: '/f', type: 'bind', source: join(dir, 'fifo'), options: ['bind'] },
-      { destination: '/s', type: 'bind', source: join(dir, 'sock'), options: ['bind'] });
-  }), id('special')]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['sh', '-c', 'ls -l /f /s']), (cfg) => {
+      (cfg.mounts as Json[]).push(
+        { destination: '/f', type: 'bind', source: join(dir, 'fifo'), options: ['bind'] },
+        { destination: '/s', type: 'bind', source: join(dir, 'sock'), options: ['bind'] },
+      );
+    }),
+    id('special'),
+  ]);
   t.equal(r.status, 0, messages(r.stderr));
   t.match(r.stdout, /^p.* \/f$/m, 'the FIFO is there as a FIFO');
   t.match(r.stdout, /^s.* \/s$/m, 'the socket as a socket');
@@ -177,9 +218,14 @@ t.test('a FIFO and a unix socket as bind-mount sources (crun\'s suite binds both
 t.test('a cgroupsPath 40 levels deep (no fixed table in the plan)', async (t) => {
   const c = id('deepcg');
   const path = `/corral-deep-${process.pid}/` + Array.from({ length: 39 }, (_, i) => `l${i}`).join('/');
-  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['cat', '/proc/self/cgroup']), (cfg) => {
-    cfg.linux.cgroupsPath = path;
-  }), c]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['cat', '/proc/self/cgroup']), (cfg) => {
+      cfg.linux.cgroupsPath = path;
+    }),
+    c,
+  ]);
   t.equal(r.status, 0, messages(r.stderr));
   t.match(r.stdout, new RegExp(`:${path.replace(/\//g, '\\/')}$`, 'm'), 'the process is in it');
   t.same(leftovers(root, c), []);

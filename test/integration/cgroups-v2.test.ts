@@ -16,9 +16,11 @@ const read = (path: string) => readFileSync(path, 'utf8').trim();
 
 if (hostLayout().mode !== 'v2') {
   t.test('in a VM with only cgroup v2 and systemd as PID 1', async (t) => {
-    const r = spawnSync(join(ROOT, 'test/lib/vm.sh'),
+    const r = spawnSync(
+      join(ROOT, 'test/lib/vm.sh'),
       ['run', `node_modules/.bin/tap --disable-coverage --allow-empty-coverage -R tap --timeout=1800 ${join('test/integration', __filename.split('/').pop()!)}`],
-      { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 << 20 });
+      { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 << 20 },
+    );
     t.equal(r.status, 0, `the cases pass in the VM${r.status ? `:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}` : ''}`);
     const counts = /^# \{ total: (\d+), pass: (\d+) \}$/m.exec(r.stdout);
     t.ok(counts && counts[1] === counts[2] && Number(counts[1]) > 80, `every assertion in the VM passed: ${counts?.[0] ?? 'no summary'}`);
@@ -94,10 +96,15 @@ function v2Cases(): void {
       [{ network: { classID: 1 } }, '/linux/resources/network/classID: the net_cls cgroup controller is not available on this host (the unified hierarchy does not offer it)'],
       [{ unified: { 'nosuch.file': '1' } }, '/linux/resources/unified/nosuch.file: the nosuch controller is not available in the unified hierarchy of this host'],
     ] as const) {
-      const r = corral(root, ['create', '--bundle', bundle(baseConfig(), (cfg) => {
-        cfg.linux.cgroupsPath = `${base}/v1only`;
-        cfg.linux.resources = resources;
-      }), c]);
+      const r = corral(root, [
+        'create',
+        '--bundle',
+        bundle(baseConfig(), (cfg) => {
+          cfg.linux.cgroupsPath = `${base}/v1only`;
+          cfg.linux.resources = resources;
+        }),
+        c,
+      ]);
       t.equal(r.status, 1);
       t.match(messages(r.stderr), msg);
       t.same(leftovers(root, c), []);
@@ -171,7 +178,7 @@ function v2Cases(): void {
     t.same(leftovers(root, c), []);
   });
 
-  t.test('a cgroup mount is the container\'s own cgroup2', async (t) => {
+  t.test("a cgroup mount is the container's own cgroup2", async (t) => {
     const c = id('mnt');
     const b = bundle(baseConfig(['sh', '-c', 'grep cgroup /proc/self/mountinfo; cat /proc/self/cgroup; cat /sys/fs/cgroup/pids.max']), (cfg) => {
       cfg.linux.cgroupsPath = `${base}/mnt`;
@@ -182,7 +189,7 @@ function v2Cases(): void {
     const r = corral(root, ['run', '--bundle', b, c]);
     t.equal(r.status, 0, messages(r.stderr));
     t.match(r.stdout, / \/sys\/fs\/cgroup ro,.* - cgroup2 /, 'cgroup2, read-only');
-    t.match(r.stdout, /^0::\/$/m, 'rooted at the container\'s cgroup');
+    t.match(r.stdout, /^0::\/$/m, "rooted at the container's cgroup");
     t.match(r.stdout, /^33$/m, 'its own limits');
   });
 
@@ -191,7 +198,8 @@ function v2Cases(): void {
     const unit = `corral-test-${c}.scope`;
     const show = (props: string) => {
       const out: Record<string, string> = {};
-      for (const l of spawnSync('systemctl', ['show', unit, '-p', props], { encoding: 'utf8' }).stdout.trim().split('\n')) out[l.slice(0, l.indexOf('='))] = l.slice(l.indexOf('=') + 1);
+      for (const l of spawnSync('systemctl', ['show', unit, '-p', props], { encoding: 'utf8' }).stdout.trim().split('\n'))
+        out[l.slice(0, l.indexOf('='))] = l.slice(l.indexOf('=') + 1);
       return out;
     };
     const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
@@ -201,8 +209,15 @@ function v2Cases(): void {
     const r = corral(root, ['--systemd-cgroup', 'create', '--bundle', b, c]);
     t.equal(r.status, 0, messages(r.stderr));
     t.match(show('ActiveState,ControlGroup,MemoryMax,MemoryLow,CPUWeight,CPUQuotaPerSecUSec,TasksMax,AllowedCPUs,Delegate'), {
-      ActiveState: 'active', ControlGroup: `/system.slice/${unit}`, MemoryMax: '104857600', MemoryLow: '52428800', CPUWeight: '39',
-      CPUQuotaPerSecUSec: '500ms', TasksMax: '40', AllowedCPUs: '0', Delegate: 'yes',
+      ActiveState: 'active',
+      ControlGroup: `/system.slice/${unit}`,
+      MemoryMax: '104857600',
+      MemoryLow: '52428800',
+      CPUWeight: '39',
+      CPUQuotaPerSecUSec: '500ms',
+      TasksMax: '40',
+      AllowedCPUs: '0',
+      Delegate: 'yes',
     });
     const dir = join(CG, 'system.slice', unit);
     t.equal(read(join(dir, 'memory.max')), '104857600');

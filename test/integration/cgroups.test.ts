@@ -53,42 +53,114 @@ type Res = Record<string, any>;
  * back as `lands` says); where it lacks it, create fails naming the field and the file
  * (`refused`), as it must on such a host.
  */
-interface Optional { fact: string; has: boolean; resources: Res; lands: [string, string, string | RegExp][]; refused: RegExp }
+interface Optional {
+  fact: string;
+  has: boolean;
+  resources: Res;
+  lands: [string, string, string | RegExp][];
+  refused: RegExp;
+}
 const missingFile = (field: string, file: string, value: string) =>
   new RegExp(`/linux/resources/${field}: cannot set \\S+/${file.replace(/\./g, '\\.')} to "${value}": not supported by this host \\(no such file\\)`);
 const OPTIONAL: Optional[] = [
-  { fact: NO_MEMSW, has: MEMSW, resources: { memory: { swap: 60000000 } }, lands: [['memory', 'memory.memsw.limit_in_bytes', '59998208']],
-    refused: /\/linux\/resources\/memory\/swap: cannot set \S+\/memory\.memsw\.limit_in_bytes to "60000000": not supported by this host \(no such file\) \(swap accounting is off/ },
-  { fact: 'memory.kmem.tcp.limit_in_bytes', has: cgroupFile('memory', 'memory.kmem.tcp.limit_in_bytes'), resources: { memory: { kernelTCP: 20000000 } },
-    lands: [['memory', 'memory.kmem.tcp.limit_in_bytes', '19996672']], refused: missingFile('memory/kernelTCP', 'memory.kmem.tcp.limit_in_bytes', '20000000') },
-  { fact: 'CFS bandwidth control (cpu.cfs_quota_us)', has: cgroupFile('cpu', 'cpu.cfs_quota_us'), resources: { cpu: { quota: 50000, period: 200000 } },
-    lands: [['cpu', 'cpu.cfs_quota_us', '50000'], ['cpu', 'cpu.cfs_period_us', '200000']], refused: missingFile('cpu/period', 'cpu.cfs_period_us', '200000') },
-  { fact: 'cpu.cfs_burst_us (Linux 5.14)', has: cgroupFile('cpu', 'cpu.cfs_burst_us'), resources: { cpu: { burst: 10000 } },
-    lands: [['cpu', 'cpu.cfs_burst_us', '10000']], refused: missingFile('cpu/burst', 'cpu.cfs_burst_us', '10000') },
-  { fact: 'cpu.idle (Linux 5.15)', has: cgroupFile('cpu', 'cpu.idle'), resources: { cpu: { idle: 0 } },
-    lands: [['cpu', 'cpu.idle', '0']], refused: missingFile('cpu/idle', 'cpu.idle', '0') },
-  { fact: 'real-time group scheduling (cpu.rt_runtime_us, CONFIG_RT_GROUP_SCHED)', has: cgroupFile('cpu', 'cpu.rt_runtime_us'),
+  {
+    fact: NO_MEMSW,
+    has: MEMSW,
+    resources: { memory: { swap: 60000000 } },
+    lands: [['memory', 'memory.memsw.limit_in_bytes', '59998208']],
+    refused: /\/linux\/resources\/memory\/swap: cannot set \S+\/memory\.memsw\.limit_in_bytes to "60000000": not supported by this host \(no such file\) \(swap accounting is off/,
+  },
+  {
+    fact: 'memory.kmem.tcp.limit_in_bytes',
+    has: cgroupFile('memory', 'memory.kmem.tcp.limit_in_bytes'),
+    resources: { memory: { kernelTCP: 20000000 } },
+    lands: [['memory', 'memory.kmem.tcp.limit_in_bytes', '19996672']],
+    refused: missingFile('memory/kernelTCP', 'memory.kmem.tcp.limit_in_bytes', '20000000'),
+  },
+  {
+    fact: 'CFS bandwidth control (cpu.cfs_quota_us)',
+    has: cgroupFile('cpu', 'cpu.cfs_quota_us'),
+    resources: { cpu: { quota: 50000, period: 200000 } },
+    lands: [
+      ['cpu', 'cpu.cfs_quota_us', '50000'],
+      ['cpu', 'cpu.cfs_period_us', '200000'],
+    ],
+    refused: missingFile('cpu/period', 'cpu.cfs_period_us', '200000'),
+  },
+  {
+    fact: 'cpu.cfs_burst_us (Linux 5.14)',
+    has: cgroupFile('cpu', 'cpu.cfs_burst_us'),
+    resources: { cpu: { burst: 10000 } },
+    lands: [['cpu', 'cpu.cfs_burst_us', '10000']],
+    refused: missingFile('cpu/burst', 'cpu.cfs_burst_us', '10000'),
+  },
+  {
+    fact: 'cpu.idle (Linux 5.15)',
+    has: cgroupFile('cpu', 'cpu.idle'),
+    resources: { cpu: { idle: 0 } },
+    lands: [['cpu', 'cpu.idle', '0']],
+    refused: missingFile('cpu/idle', 'cpu.idle', '0'),
+  },
+  {
+    fact: 'real-time group scheduling (cpu.rt_runtime_us, CONFIG_RT_GROUP_SCHED)',
+    has: cgroupFile('cpu', 'cpu.rt_runtime_us'),
     resources: { cpu: { realtimePeriod: 1000000, realtimeRuntime: 10000 } },
-    lands: [['cpu', 'cpu.rt_period_us', '1000000'], ['cpu', 'cpu.rt_runtime_us', '10000']], refused: missingFile('cpu/realtimePeriod', 'cpu.rt_period_us', '1000000') },
-  { fact: 'a blkio weight file (blkio.weight with CFQ, blkio.bfq.weight with BFQ)', has: !!blkioWeightFile(), resources: { blockIO: { weight: 300 } },
-    lands: [['blkio', blkioWeightFile() ?? '', '300']], refused: missingFile('blockIO/weight', 'blkio.weight', '300') },
-  { fact: 'blkio.leaf_weight (CFQ, gone since Linux 5.0)', has: cgroupFile('blkio', 'blkio.leaf_weight'), resources: { blockIO: { leafWeight: 300 } },
-    lands: [['blkio', 'blkio.leaf_weight', '300']], refused: /\/linux\/resources\/blockIO\/leafWeight: cannot set \S+\/blkio\.leaf_weight to "300": not supported by this host \(no such file\) \(leaf weights went with the CFQ/ },
-  { fact: 'the net_cls controller', has: !!hierarchyOf('net_cls'), resources: { network: { classID: 1048577 } }, lands: [['net_cls', 'net_cls.classid', '1048577']],
-    refused: /\/linux\/resources\/network\/classID: the net_cls cgroup controller is not available on this host \(it is not mounted\), so net_cls\.classid cannot be set/ },
-  { fact: 'the net_prio controller', has: !!hierarchyOf('net_prio'), resources: { network: { priorities: [{ name: 'lo', priority: 1 }] } },
-    lands: [['net_prio', 'net_prio.ifpriomap', /^lo 1$/m]], refused: /\/linux\/resources\/network\/priorities: the net_prio cgroup controller is not available/ },
+    lands: [
+      ['cpu', 'cpu.rt_period_us', '1000000'],
+      ['cpu', 'cpu.rt_runtime_us', '10000'],
+    ],
+    refused: missingFile('cpu/realtimePeriod', 'cpu.rt_period_us', '1000000'),
+  },
+  {
+    fact: 'a blkio weight file (blkio.weight with CFQ, blkio.bfq.weight with BFQ)',
+    has: !!blkioWeightFile(),
+    resources: { blockIO: { weight: 300 } },
+    lands: [['blkio', blkioWeightFile() ?? '', '300']],
+    refused: missingFile('blockIO/weight', 'blkio.weight', '300'),
+  },
+  {
+    fact: 'blkio.leaf_weight (CFQ, gone since Linux 5.0)',
+    has: cgroupFile('blkio', 'blkio.leaf_weight'),
+    resources: { blockIO: { leafWeight: 300 } },
+    lands: [['blkio', 'blkio.leaf_weight', '300']],
+    refused: /\/linux\/resources\/blockIO\/leafWeight: cannot set \S+\/blkio\.leaf_weight to "300": not supported by this host \(no such file\) \(leaf weights went with the CFQ/,
+  },
+  {
+    fact: 'the net_cls controller',
+    has: !!hierarchyOf('net_cls'),
+    resources: { network: { classID: 1048577 } },
+    lands: [['net_cls', 'net_cls.classid', '1048577']],
+    refused: /\/linux\/resources\/network\/classID: the net_cls cgroup controller is not available on this host \(it is not mounted\), so net_cls\.classid cannot be set/,
+  },
+  {
+    fact: 'the net_prio controller',
+    has: !!hierarchyOf('net_prio'),
+    resources: { network: { priorities: [{ name: 'lo', priority: 1 }] } },
+    lands: [['net_prio', 'net_prio.ifpriomap', /^lo 1$/m]],
+    refused: /\/linux\/resources\/network\/priorities: the net_prio cgroup controller is not available/,
+  },
 ];
 if (DEV) {
-  OPTIONAL.push({ fact: 'blkio throttling (CONFIG_BLK_DEV_THROTTLING)', has: cgroupFile('blkio', 'blkio.throttle.read_bps_device'),
-    resources: { blockIO: { throttleReadBpsDevice: [{ major: +DEV.split(':')[0], minor: +DEV.split(':')[1], rate: 1048576 }], throttleWriteIOPSDevice: [{ major: +DEV.split(':')[0], minor: +DEV.split(':')[1], rate: 100 }] } },
-    lands: [['blkio', 'blkio.throttle.read_bps_device', `${DEV} 1048576`], ['blkio', 'blkio.throttle.write_iops_device', `${DEV} 100`]],
-    refused: missingFile('blockIO/throttleReadBpsDevice/0', 'blkio.throttle.read_bps_device', `${DEV} 1048576`) });
+  OPTIONAL.push({
+    fact: 'blkio throttling (CONFIG_BLK_DEV_THROTTLING)',
+    has: cgroupFile('blkio', 'blkio.throttle.read_bps_device'),
+    resources: {
+      blockIO: {
+        throttleReadBpsDevice: [{ major: +DEV.split(':')[0], minor: +DEV.split(':')[1], rate: 1048576 }],
+        throttleWriteIOPSDevice: [{ major: +DEV.split(':')[0], minor: +DEV.split(':')[1], rate: 100 }],
+      },
+    },
+    lands: [
+      ['blkio', 'blkio.throttle.read_bps_device', `${DEV} 1048576`],
+      ['blkio', 'blkio.throttle.write_iops_device', `${DEV} 100`],
+    ],
+    refused: missingFile('blockIO/throttleReadBpsDevice/0', 'blkio.throttle.read_bps_device', `${DEV} 1048576`),
+  });
 }
 
 /** a and b merged one level down (memory: {...} with memory: {...}; arrays are b's). */
-const merge = (a: Res, b: Res): Res => Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])]
-  .map((k) => [k, Array.isArray(a[k] ?? b[k]) ? (b[k] ?? a[k]) : { ...a[k], ...b[k] }]));
+const merge = (a: Res, b: Res): Res =>
+  Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, Array.isArray(a[k] ?? b[k]) ? (b[k] ?? a[k]) : { ...a[k], ...b[k] }]));
 
 t.test('every v1 field lands in its file, hugetlb where the host keeps it; the record keeps them', { skip: HYBRID }, async (t) => {
   const c = id('values');
@@ -113,9 +185,14 @@ t.test('every v1 field lands in its file, hugetlb where the host keeps it; the r
   // either way; an older kernel keeps it.
   const kmem = cgroupFile('memory', 'memory.kmem.limit_in_bytes') ? cgf('memory', path, 'memory.kmem.limit_in_bytes') : undefined;
   if (kmem === '50593792') t.notMatch(messages(r.stderr), /memory\/kernel/, 'kernel memory: this kernel keeps the limit, no warning');
-  else t.match(messages(r.stderr), kmem === undefined
-    ? /\/linux\/resources\/memory\/kernel: cannot set \S+\/memory\.kmem\.limit_in_bytes .*kernel memory limits are deprecated, ignored/
-    : /\/linux\/resources\/memory\/kernel: this kernel ignores kernel memory limits .*memory\.kmem\.limit_in_bytes/, 'kernel memory: a warning, as Linux 6.x ignores the limit');
+  else
+    t.match(
+      messages(r.stderr),
+      kmem === undefined
+        ? /\/linux\/resources\/memory\/kernel: cannot set \S+\/memory\.kmem\.limit_in_bytes .*kernel memory limits are deprecated, ignored/
+        : /\/linux\/resources\/memory\/kernel: this kernel ignores kernel memory limits .*memory\.kmem\.limit_in_bytes/,
+      'kernel memory: a warning, as Linux 6.x ignores the limit',
+    );
   t.equal(cgf('memory', path, 'memory.limit_in_bytes'), '50593792');
   t.equal(cgf('memory', path, 'memory.soft_limit_in_bytes'), '39997440', 'rounded down to pages by the kernel');
   t.equal(cgf('memory', path, 'memory.swappiness'), '10');
@@ -140,8 +217,7 @@ t.test('every v1 field lands in its file, hugetlb where the host keeps it; the r
     if (HUGETLB.version === 2) t.match(read(join(HUGETLB.mount, 'cgroup.subtree_control')), /\bhugetlb\b/, 'enabled down from the root');
   }
   const pid = state(root, c).pid as number;
-  for (const h of ['memory', 'cpu', 'pids', 'unified'])
-    t.match(read(join(at(h), path, 'cgroup.procs')), new RegExp(`^${pid}$`, 'm'), `the init is in the ${h} cgroup`);
+  for (const h of ['memory', 'cpu', 'pids', 'unified']) t.match(read(join(at(h), path, 'cgroup.procs')), new RegExp(`^${pid}$`, 'm'), `the init is in the ${h} cgroup`);
   t.same(record(c).cgroups.resources, JSON.parse(JSON.stringify(resources)), 'the record keeps the resources');
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
   t.same(leftovers(root, c), []);
@@ -151,8 +227,18 @@ t.test('every v1 field lands in its file, hugetlb where the host keeps it; the r
 t.test('what this host cannot honour fails, naming the field and the file, and leaves nothing', { skip: HYBRID }, async (t) => {
   const cases: [Res, RegExp][] = [
     ...OPTIONAL.filter((o) => !o.has).map((o): [Res, RegExp] => [o.resources, o.refused]),
-    [{ hugepageLimits: [{ pageSize: '3MB', limit: 3145728 }] }, !HUGETLB ? /\/linux\/resources\/hugepageLimits\S*: the hugetlb cgroup controller is not available on this host/ : new RegExp(`/linux/resources/hugepageLimits/0/pageSize: "3MB" is not a huge page size of this host \\(no ${HUGETLB?.mount ?? ''}/\\S*${hugeFile('3MB').replace(/\./g, '\\.')}; sizes: ${SIZES.join(', ') || 'none'}\\)`)],
-    [{ memory: { useHierarchy: false } }, /\/linux\/resources\/memory\/useHierarchy: cannot set .*memory\.use_hierarchy to "0": invalid argument \(this kernel only does hierarchical accounting\)/],
+    [
+      { hugepageLimits: [{ pageSize: '3MB', limit: 3145728 }] },
+      !HUGETLB
+        ? /\/linux\/resources\/hugepageLimits\S*: the hugetlb cgroup controller is not available on this host/
+        : new RegExp(
+            `/linux/resources/hugepageLimits/0/pageSize: "3MB" is not a huge page size of this host \\(no ${HUGETLB?.mount ?? ''}/\\S*${hugeFile('3MB').replace(/\./g, '\\.')}; sizes: ${SIZES.join(', ') || 'none'}\\)`,
+          ),
+    ],
+    [
+      { memory: { useHierarchy: false } },
+      /\/linux\/resources\/memory\/useHierarchy: cannot set .*memory\.use_hierarchy to "0": invalid argument \(this kernel only does hierarchical accounting\)/,
+    ],
     [{ memory: { limit: 100000000, swap: 50000000 } }, /\/linux\/resources\/memory\/swap: memory\+swap limit 50000000 is below the memory limit 100000000/],
     [{ cpu: { shares: 1 } }, /\/linux\/resources\/cpu\/shares: 1 is out of the range this kernel allows/],
     // Above any kernel's CPU limit (NR_CPUS is at most 8192).
@@ -160,9 +246,12 @@ t.test('what this host cannot honour fails, naming the field and the file, and l
     [{ unified: { 'memory.high': '1000000' } }, /\/linux\/resources\/unified\/memory\.high: the memory controller is on a cgroup v1 hierarchy on this \(hybrid\) host/],
   ];
   // With an rdma controller the made-up device is what the kernel refuses.
-  cases.push([{ rdma: { mlx5_1: { hcaHandles: 3 } } }, hierarchyOf('rdma')
-    ? /\/linux\/resources\/rdma\/mlx5_1: cannot set \S+\/rdma\.max to "mlx5_1 hca_handle=3": .*\(is there such an RDMA device\?\)/
-    : /\/linux\/resources\/rdma: the rdma cgroup controller is not available on this host/]);
+  cases.push([
+    { rdma: { mlx5_1: { hcaHandles: 3 } } },
+    hierarchyOf('rdma')
+      ? /\/linux\/resources\/rdma\/mlx5_1: cannot set \S+\/rdma\.max to "mlx5_1 hca_handle=3": .*\(is there such an RDMA device\?\)/
+      : /\/linux\/resources\/rdma: the rdma cgroup controller is not available on this host/,
+  ]);
   cases.forEach(([resources, re], i) => {
     const c = id(`refuse${i}`);
     const b = bundle(baseConfig(['true']), (cfg) => {
@@ -196,30 +285,37 @@ t.test('unified keys the cgroup2 side owns are written there', { skip: HYBRID },
 });
 
 // Without swap accounting a memory limit alone stops a process only when there is no swap to go to.
-t.test('a process over its memory limit is OOM-killed and events reports it', { skip: HYBRID || (!MEMSW && hasSwap() && `this host has swap and lacks ${NO_MEMSW}`) }, async (t) => {
-  const c = id('oom');
-  const path = `/corral-test-${process.pid}/oom`;
-  const b = bundle(baseConfig(['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1']), (cfg) => {
-    cfg.linux.cgroupsPath = path;
-    cfg.linux.resources = { memory: { limit: 16777216, ...(MEMSW ? { swap: 16777216 } : {}) } };
-  });
-  t.equal(corral(root, ['create', '--bundle', b, c]).status, 0);
-  const { lines, exited } = eventsOf(root, c, '50ms');
-  // A stats line means the OOM notification is registered (it is before the first tick).
-  until(() => lines().some((e) => e.type === 'stats'), 'the first stats line');
-  const first = lines()[0];
-  t.equal(first.id, c);
-  t.has(first.data, { memory: { usage: { limit: 16777216 } }, pids: { current: 1 } }, 'stats in runc\'s format');
-  t.ok(Array.isArray((first.data!.cpu as { usage: { percpu: unknown } }).usage.percpu), 'per-cpu usage');
-  t.equal(corral(root, ['start', c]).status, 0);
-  until(() => stopped(c), 'the container to stop');
-  t.match(cg('memory', path, 'memory.oom_control'), /^oom_kill [1-9]/m, 'the kernel OOM-killed it');
-  until(() => lines().some((e) => e.type === 'oom'), 'the oom event');
-  t.same(lines().find((e) => e.type === 'oom'), { type: 'oom', id: c });
-  t.equal(corral(root, ['delete', c]).status, 0);
-  t.equal(await exited, 0, 'events ends when the container is deleted');
-  t.same(leftovers(root, c), []);
-});
+t.test(
+  'a process over its memory limit is OOM-killed and events reports it',
+  { skip: HYBRID || (!MEMSW && hasSwap() && `this host has swap and lacks ${NO_MEMSW}`) },
+  async (t) => {
+    const c = id('oom');
+    const path = `/corral-test-${process.pid}/oom`;
+    const b = bundle(baseConfig(['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1']), (cfg) => {
+      cfg.linux.cgroupsPath = path;
+      cfg.linux.resources = { memory: { limit: 16777216, ...(MEMSW ? { swap: 16777216 } : {}) } };
+    });
+    t.equal(corral(root, ['create', '--bundle', b, c]).status, 0);
+    const { lines, exited } = eventsOf(root, c, '50ms');
+    // A stats line means the OOM notification is registered (it is before the first tick).
+    until(() => lines().some((e) => e.type === 'stats'), 'the first stats line');
+    const first = lines()[0];
+    t.equal(first.id, c);
+    t.has(first.data, { memory: { usage: { limit: 16777216 } }, pids: { current: 1 } }, "stats in runc's format");
+    t.ok(Array.isArray((first.data!.cpu as { usage: { percpu: unknown } }).usage.percpu), 'per-cpu usage');
+    t.equal(corral(root, ['start', c]).status, 0);
+    until(() => stopped(c), 'the container to stop');
+    t.match(cg('memory', path, 'memory.oom_control'), /^oom_kill [1-9]/m, 'the kernel OOM-killed it');
+    until(() => lines().some((e) => e.type === 'oom'), 'the oom event');
+    t.same(
+      lines().find((e) => e.type === 'oom'),
+      { type: 'oom', id: c },
+    );
+    t.equal(corral(root, ['delete', c]).status, 0);
+    t.equal(await exited, 0, 'events ends when the container is deleted');
+    t.same(leftovers(root, c), []);
+  },
+);
 
 t.test('events --stats: one line; bad intervals and stopped containers are refused', { skip: HYBRID }, async (t) => {
   const c = id('stats');
@@ -239,7 +335,11 @@ t.test('events --stats: one line; bad intervals and stopped containers are refus
   if (SIZES.length && HUGETLB) t.has(e.data.hugetlb, { [SIZES[0]]: { failcnt: 0 } }, `hugetlb from the ${HUGETLB.version === 1 ? 'v1' : 'unified'} side`);
   else t.skip('hugetlb stats: this host has no huge pages or no hugetlb controller', () => {});
   const last = Number(read('/sys/fs/cgroup/cpuset/cpuset.effective_cpus').split(/[-,]/).pop());
-  t.same((e.data.cpuset as { cpus: number[] }).cpus, Array.from({ length: last + 1 }, (_, i) => i), 'the cpus it may use');
+  t.same(
+    (e.data.cpuset as { cpus: number[] }).cpus,
+    Array.from({ length: last + 1 }, (_, i) => i),
+    'the cpus it may use',
+  );
   t.match(messages(corral(root, ['events', '--interval', '0s', c]).stderr), /duration interval must be greater than 0/);
   t.match(messages(corral(root, ['events', '--interval', 'soon', c]).stderr), /invalid value "soon" for flag -interval/);
   t.equal(corral(root, ['kill', c, 'KILL']).status, 0);
@@ -289,9 +389,14 @@ t.test('pids.limit 0 is a real limit: the process runs, and can fork nothing (sp
   t.same(leftovers(root, c), []);
   // The shell runs, its first fork is refused.
   const f = id('pids0-fork');
-  const run = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'echo started; (true); echo forked']), (cfg) => {
-    cfg.linux.resources = { pids: { limit: 0 } };
-  }), f]);
+  const run = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['sh', '-c', 'echo started; (true); echo forked']), (cfg) => {
+      cfg.linux.resources = { pids: { limit: 0 } };
+    }),
+    f,
+  ]);
   t.equal(run.stdout, 'started\n');
   t.match(run.stderr, /can't fork/);
   t.not(run.status, 0);
@@ -305,7 +410,10 @@ t.test('pause and resume', { skip: HYBRID }, async (t) => {
     cfg.linux.cgroupsPath = path;
   });
   t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
-  const pids = () => read(join(CG, 'pids', path, 'cgroup.procs')).split('\n').map(Number);
+  const pids = () =>
+    read(join(CG, 'pids', path, 'cgroup.procs'))
+      .split('\n')
+      .map(Number);
   until(() => pids().length === 2, 'both processes');
   t.equal(corral(root, ['pause', c]).status, 0);
   t.equal(state(root, c).status, 'paused');
@@ -353,7 +461,21 @@ t.test('update: flags, a file, stdin; files change and the record follows', { sk
   t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
   if (!MEMSW) t.comment(`no swap values: this host lacks ${NO_MEMSW}`);
   // Above the current memory+swap limit: the swap limit has to be raised first.
-  let r = corral(root, ['update', '--memory', '100m', ...(MEMSW ? ['--memory-swap', '200m'] : []), '--pids-limit', '20', '--cpu-share', '256', '--cpu-quota', '30000', '--cpu-period', '100000', c]);
+  let r = corral(root, [
+    'update',
+    '--memory',
+    '100m',
+    ...(MEMSW ? ['--memory-swap', '200m'] : []),
+    '--pids-limit',
+    '20',
+    '--cpu-share',
+    '256',
+    '--cpu-quota',
+    '30000',
+    '--cpu-period',
+    '100000',
+    c,
+  ]);
   t.equal(r.status, 0, r.stderr);
   t.equal(cg('memory', path, 'memory.limit_in_bytes'), '104857600');
   if (MEMSW) t.equal(cg('memory', path, 'memory.memsw.limit_in_bytes'), '209715200');
@@ -361,7 +483,9 @@ t.test('update: flags, a file, stdin; files change and the record follows', { sk
   t.equal(cg('cpu', path, 'cpu.shares'), '256');
   t.equal(cg('cpu', path, 'cpu.cfs_quota_us'), '30000');
   t.same(record(c).cgroups.resources, {
-    memory: { limit: 104857600, ...sw(209715200) }, pids: { limit: 20 }, cpu: { shares: 256, quota: 30000, period: 100000 },
+    memory: { limit: 104857600, ...sw(209715200) },
+    pids: { limit: 20 },
+    cpu: { shares: 256, quota: 30000, period: 100000 },
   });
   // Below it again: the memory limit first.
   const file = join(scratch('resources-'), 'r.json');
@@ -372,13 +496,21 @@ t.test('update: flags, a file, stdin; files change and the record follows', { sk
   if (MEMSW) t.equal(cg('memory', path, 'memory.memsw.limit_in_bytes'), '41943040');
   t.equal(cg('pids', path, 'pids.max'), 'max');
   // containerd's way: the JSON on stdin.
-  const viaStdin = spawnSync(CORRAL, ['--root', root, 'update', '--resources=-', c], { input: JSON.stringify({ cpu: { shares: 2048 }, devices: [{ allow: true, access: 'rwm' }] }) });
+  const viaStdin = spawnSync(CORRAL, ['--root', root, 'update', '--resources=-', c], {
+    input: JSON.stringify({ cpu: { shares: 2048 }, devices: [{ allow: true, access: 'rwm' }] }),
+  });
   t.equal(viaStdin.status, 0, viaStdin.stderr.toString());
   t.equal(cg('cpu', path, 'cpu.shares'), '2048');
   t.notMatch(cg('devices', path, 'devices.list'), /^a \*:\* rwm$/m, 'device rules are not updated (as runc)');
-  t.same(record(c).cgroups.resources, {
-    memory: { limit: 31457280, ...sw(41943040) }, pids: { limit: -1 }, cpu: { shares: 2048, quota: 30000, period: 100000 },
-  }, 'the record merges each update');
+  t.same(
+    record(c).cgroups.resources,
+    {
+      memory: { limit: 31457280, ...sw(41943040) },
+      pids: { limit: -1 },
+      cpu: { shares: 2048, quota: 30000, period: 100000 },
+    },
+    'the record merges each update',
+  );
   r = corral(root, ['update', '--memory', '1k', ...(MEMSW ? ['--memory-swap', '1k'] : []), c]);
   t.equal(r.status, 1);
   t.match(messages(r.stderr), /\/linux\/resources\/memory\/limit: cannot set .*memory\.limit_in_bytes to "1024": device or resource busy \(the current usage is \d+\)/);
@@ -404,7 +536,11 @@ t.test('ps: table (with ps arguments) and json', { skip: HYBRID }, async (t) => 
     cfg.linux.cgroupsPath = path;
   });
   t.equal(corral(root, ['run', '-d', '--bundle', b, c]).status, 0);
-  const procs = () => read(join(CG, 'pids', path, 'cgroup.procs')).split('\n').map(Number).sort();
+  const procs = () =>
+    read(join(CG, 'pids', path, 'cgroup.procs'))
+      .split('\n')
+      .map(Number)
+      .sort();
   until(() => procs().length === 2, 'both processes');
   const json = corral(root, ['ps', '--format', 'json', c]);
   t.equal(json.status, 0, json.stderr);
@@ -419,7 +555,15 @@ t.test('ps: table (with ps arguments) and json', { skip: HYBRID }, async (t) => 
   const custom = corral(root, ['ps', c, '--', '-o', 'pid,comm']);
   t.equal(custom.status, 0, custom.stderr);
   t.match(custom.stdout.split('\n')[0], /^\s*PID COMMAND$/);
-  t.same(custom.stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).sort(), procs());
+  t.same(
+    custom.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.trim().split(/\s+/)[0]))
+      .sort(),
+    procs(),
+  );
   t.match(corral(root, ['ps', c, '-o', 'pid,comm']).stdout, /^\s*PID COMMAND\n/, 'without the separator too');
   t.match(messages(corral(root, ['ps', c, '-o', 'comm']).stderr), /couldn't find PID field in ps output/);
   t.match(messages(corral(root, ['ps', '--format', 'yaml', c]).stderr), /invalid format option/);
@@ -432,11 +576,16 @@ t.test('real-time: a budget under the default /corral parent; SCHED_FIFO and SCH
     t.skip('this host has no cpu.rt_runtime_us (no real-time group scheduling on v1)', () => {});
     return;
   }
-  const sched = (c: string, config: Record<string, unknown>, resources?: Record<string, unknown>) => corral(root, ['run', '--bundle', bundle(
-    baseConfig(['sh', '-c', 'grep -E "^policy" /proc/self/sched; cat /proc/self/cgroup']), (cfg) => {
-      cfg.process.scheduler = config;
-      if (resources) cfg.linux.resources = resources;
-    }), c]);
+  const sched = (c: string, config: Record<string, unknown>, resources?: Record<string, unknown>) =>
+    corral(root, [
+      'run',
+      '--bundle',
+      bundle(baseConfig(['sh', '-c', 'grep -E "^policy" /proc/self/sched; cat /proc/self/cgroup']), (cfg) => {
+        cfg.process.scheduler = config;
+        if (resources) cfg.linux.resources = resources;
+      }),
+      c,
+    ]);
   // crun's test_cgroup_cpu_realtime: 1% of a 100 ms period, in /corral/ID (the /corral
   // parent another container may have made already, without a budget).
   const rt = id('rt');
@@ -462,7 +611,7 @@ t.test('real-time: a budget under the default /corral parent; SCHED_FIFO and SCH
   }
   const bad = sched(id('rt-bad'), { policy: 'SCHED_FIFO', priority: 1000 }, { cpu: { realtimeRuntime: 10000 } });
   t.equal(bad.status, 1);
-  t.match(messages(bad.stderr), /\/process\/scheduler: sched_setattr: invalid argument/, 'the kernel\'s refusal names the field');
+  t.match(messages(bad.stderr), /\/process\/scheduler: sched_setattr: invalid argument/, "the kernel's refusal names the field");
 });
 
 t.test('kill --all signals every process', { skip: HYBRID }, async (t) => {
@@ -503,7 +652,11 @@ t.test('kill --all once the init has died: the processes left in the cgroup are 
 });
 
 t.test('delete leaves no cgroup: nested relative paths, sub-cgroups, shared parents', { skip: HYBRID }, async (t) => {
-  const own = (ctrl: string) => readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(ctrl))!.split(':')[2];
+  const own = (ctrl: string) =>
+    readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[1]?.split(',').includes(ctrl))!
+      .split(':')[2];
   const c = id('nested');
   const rel = `corral-rel-${process.pid}/a/b`;
   const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
@@ -515,14 +668,35 @@ t.test('delete leaves no cgroup: nested relative paths, sub-cgroups, shared pare
   t.ok(existsSync(join(CG, 'pids', own('pids'), rel)), 'and to our own pids cgroup');
   mkdirSync(join(memDir, 'made-by-the-container'));
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
-  for (const h of readdirSync(CG))
-    t.equal(existsSync(join(CG, h, h === 'memory' ? own('memory') : '/', `corral-rel-${process.pid}`)), false, `nothing left in ${h}`);
+  for (const h of readdirSync(CG)) t.equal(existsSync(join(CG, h, h === 'memory' ? own('memory') : '/', `corral-rel-${process.pid}`)), false, `nothing left in ${h}`);
   // Two containers under one parent: the first one's delete keeps it while the second lives.
   const x = id('sharedx');
   const y = id('sharedy');
   const parent = `/corral-shared-${process.pid}`;
-  t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '1000']), (cfg) => { cfg.linux.cgroupsPath = `${parent}/x`; }), x]).status, 0);
-  t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '1000']), (cfg) => { cfg.linux.cgroupsPath = `${parent}/y`; }), y]).status, 0);
+  t.equal(
+    corral(root, [
+      'run',
+      '-d',
+      '--bundle',
+      bundle(baseConfig(['sleep', '1000']), (cfg) => {
+        cfg.linux.cgroupsPath = `${parent}/x`;
+      }),
+      x,
+    ]).status,
+    0,
+  );
+  t.equal(
+    corral(root, [
+      'run',
+      '-d',
+      '--bundle',
+      bundle(baseConfig(['sleep', '1000']), (cfg) => {
+        cfg.linux.cgroupsPath = `${parent}/y`;
+      }),
+      y,
+    ]).status,
+    0,
+  );
   t.equal(corral(root, ['delete', '--force', x]).status, 0);
   t.ok(existsSync(join(CG, 'pids', parent, 'y')), 'the other container keeps its cgroup');
   t.ok(existsSync(join(CG, 'pids', parent)), 'and the shared parent');
@@ -538,7 +712,7 @@ t.test('delete leaves no cgroup: nested relative paths, sub-cgroups, shared pare
   }
 });
 
-t.test('the eBPF device filter of a v2 host, enforced on this host\'s cgroup2 hierarchy', { skip: HYBRID }, async (t) => {
+t.test("the eBPF device filter of a v2 host, enforced on this host's cgroup2 hierarchy", { skip: HYBRID }, async (t) => {
   // A v2 host has no devices controller; corral attaches the program deviceProgram()
   // makes. The unified hierarchy here takes the same programs: load one there and try
   // devices from a shell inside that cgroup.
@@ -558,19 +732,33 @@ t.test('the eBPF device filter of a v2 host, enforced on this host\'s cgroup2 hi
     }
   };
   t.same(tryIn({}), ['null:r', 'null:w', 'zero:r', 'zero:w'], 'the default rules: /dev/null and /dev/zero, not /dev/kmsg');
-  t.same(tryIn({ devices: [{ allow: true, type: 'c', major: 1, minor: 11, access: 'r' }] }), ['null:r', 'null:w', 'zero:r', 'zero:w', 'kmsg:r'],
-    'a config rule: /dev/kmsg for reading only');
+  t.same(
+    tryIn({ devices: [{ allow: true, type: 'c', major: 1, minor: 11, access: 'r' }] }),
+    ['null:r', 'null:w', 'zero:r', 'zero:w', 'kmsg:r'],
+    'a config rule: /dev/kmsg for reading only',
+  );
   t.same(tryIn({ devices: [{ allow: true, access: 'rwm' }] }), ['null:r', 'null:w', 'zero:r', 'zero:w', 'kmsg:r', 'kmsg:w'], 'allow all');
   t.throws(() => addon.attachDeviceFilter(join(CG, 'unified'), Buffer.alloc(8)), /BPF_PROG_LOAD/, 'a bad program: the kernel says why');
 });
 
-t.test('the v2 freezer of a v2 host, on this host\'s cgroup2 hierarchy', { skip: HYBRID }, async (t) => {
+t.test("the v2 freezer of a v2 host, on this host's cgroup2 hierarchy", { skip: HYBRID }, async (t) => {
   // A v2 host pauses through cgroup.freeze; the unified hierarchy here has one too.
   const { freeze, thaw, freezerState } = await import('../../src/linux/cgroups/freezer');
   const { Store, statusOf } = await import('../../src/state/store');
   const c = id('freeze2');
   const path = `/corral-test-${process.pid}/freeze2`;
-  t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '1000']), (cfg) => { cfg.linux.cgroupsPath = path; }), c]).status, 0);
+  t.equal(
+    corral(root, [
+      'run',
+      '-d',
+      '--bundle',
+      bundle(baseConfig(['sleep', '1000']), (cfg) => {
+        cfg.linux.cgroupsPath = path;
+      }),
+      c,
+    ]).status,
+    0,
+  );
   const store = new Store(root);
   const rec = store.read(c);
   t.equal(rec.cgroups.unified, join(CG, 'unified', path), 'the record has the unified directory');
@@ -586,38 +774,51 @@ t.test('the v2 freezer of a v2 host, on this host\'s cgroup2 hierarchy', { skip:
   t.same(leftovers(root, c), []);
 });
 
-t.test('the init is born in its cgroup2 directory (clone3 CLONE_INTO_CGROUP), the v1 ones joined before', { skip: HYBRID || requires([hasCommand('strace'), 'strace (make deps installs it)']) }, async (t) => {
-  const trace = join(scratch('strace-'), 'trace');
-  // `run` of a process that prints its cgroups: strace follows Node, the helper it
-  // spawns and the init, and ends with them.
-  const run = (c: string, edit?: (cfg: Record<string, any>) => void) => {
-    const b = bundle(baseConfig(['cat', '/proc/self/cgroup']), (cfg) => {
-      cfg.linux.cgroupsPath = `/corral-test-${process.pid}/${c}`;
-      edit?.(cfg);
-    });
-    const r = corral(root, ['run', '--bundle', b, c], { wrap: ['strace', '-f', '-qq', '-e', 'trace=clone,clone3', '-e', 'signal=none', '-o', trace] });
-    t.equal(r.status, 0, messages(r.stderr));
-    return { trace: readFileSync(trace, 'utf8'), own: r.stdout };
-  };
-  const c = id('clone3');
-  const path = `/corral-test-${process.pid}/${c}`;
-  let r = run(c);
-  t.match(r.trace, /clone3\(\{flags=[A-Z_|]*CLONE_NEWPID[A-Z_|]*\|CLONE_INTO_CGROUP, exit_signal=SIGCHLD.*cgroup=\d+\}/, 'the init is cloned with CLONE_INTO_CGROUP');
-  t.match(r.own, new RegExp(`^0::${path}$`, 'm'), 'into the container\'s cgroup2 directory');
-  t.match(r.own, new RegExp(`:memory:${path}$`, 'm'), 'and is in the v1 ones');
+t.test(
+  'the init is born in its cgroup2 directory (clone3 CLONE_INTO_CGROUP), the v1 ones joined before',
+  { skip: HYBRID || requires([hasCommand('strace'), 'strace (make deps installs it)']) },
+  async (t) => {
+    const trace = join(scratch('strace-'), 'trace');
+    // `run` of a process that prints its cgroups: strace follows Node, the helper it
+    // spawns and the init, and ends with them.
+    const run = (c: string, edit?: (cfg: Record<string, any>) => void) => {
+      const b = bundle(baseConfig(['cat', '/proc/self/cgroup']), (cfg) => {
+        cfg.linux.cgroupsPath = `/corral-test-${process.pid}/${c}`;
+        edit?.(cfg);
+      });
+      const r = corral(root, ['run', '--bundle', b, c], { wrap: ['strace', '-f', '-qq', '-e', 'trace=clone,clone3', '-e', 'signal=none', '-o', trace] });
+      t.equal(r.status, 0, messages(r.stderr));
+      return { trace: readFileSync(trace, 'utf8'), own: r.stdout };
+    };
+    const c = id('clone3');
+    const path = `/corral-test-${process.pid}/${c}`;
+    let r = run(c);
+    t.match(r.trace, /clone3\(\{flags=[A-Z_|]*CLONE_NEWPID[A-Z_|]*\|CLONE_INTO_CGROUP, exit_signal=SIGCHLD.*cgroup=\d+\}/, 'the init is cloned with CLONE_INTO_CGROUP');
+    t.match(r.own, new RegExp(`^0::${path}$`, 'm'), "into the container's cgroup2 directory");
+    t.match(r.own, new RegExp(`:memory:${path}$`, 'm'), 'and is in the v1 ones');
 
-  // Joining a cgroup namespace by path: the kernel would refuse the clone, so the
-  // cgroup2 directory is joined the old way, before the setns.
-  const host = id('cgns-host');
-  t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '1000']), (cfg) => {
-    cfg.linux.namespaces = [...(cfg.linux.namespaces as object[]), { type: 'cgroup' }];
-  }), host]).status, 0);
-  const c2 = id('cgns-join');
-  r = run(c2, (cfg) => {
-    cfg.linux.namespaces = [...(cfg.linux.namespaces as object[]), { type: 'cgroup', path: `/proc/${state(root, host).pid}/ns/cgroup` }];
-  });
-  t.notMatch(r.trace, /CLONE_INTO_CGROUP/, 'no clone into the cgroup');
-  t.match(r.own, new RegExp(`^0::.*/corral-test-${process.pid}/${c2}$`, 'm'), 'and yet the init is in its cgroup2 directory');
-  t.equal(corral(root, ['delete', '--force', host]).status, 0);
-  for (const x of [c, c2, host]) t.same(leftovers(root, x), []);
-});
+    // Joining a cgroup namespace by path: the kernel would refuse the clone, so the
+    // cgroup2 directory is joined the old way, before the setns.
+    const host = id('cgns-host');
+    t.equal(
+      corral(root, [
+        'run',
+        '-d',
+        '--bundle',
+        bundle(baseConfig(['sleep', '1000']), (cfg) => {
+          cfg.linux.namespaces = [...(cfg.linux.namespaces as object[]), { type: 'cgroup' }];
+        }),
+        host,
+      ]).status,
+      0,
+    );
+    const c2 = id('cgns-join');
+    r = run(c2, (cfg) => {
+      cfg.linux.namespaces = [...(cfg.linux.namespaces as object[]), { type: 'cgroup', path: `/proc/${state(root, host).pid}/ns/cgroup` }];
+    });
+    t.notMatch(r.trace, /CLONE_INTO_CGROUP/, 'no clone into the cgroup');
+    t.match(r.own, new RegExp(`^0::.*/corral-test-${process.pid}/${c2}$`, 'm'), 'and yet the init is in its cgroup2 directory');
+    t.equal(corral(root, ['delete', '--force', host]).status, 0);
+    for (const x of [c, c2, host]) t.same(leftovers(root, x), []);
+  },
+);

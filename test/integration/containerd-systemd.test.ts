@@ -22,7 +22,10 @@ const CGNAME = `corral-cdsd-${process.pid}`;
 const IMAGE = 'docker.io/library/corral-busybox:test';
 const NS = 'k8s.io';
 const SERVICE = 'corral-containerd.service';
-const RUNTIMES = [{ name: 'runc', path: '/usr/sbin/runc' }, { name: 'corral', path: CORRAL }];
+const RUNTIMES = [
+  { name: 'runc', path: '/usr/sbin/runc' },
+  { name: 'corral', path: CORRAL },
+];
 
 let booted = false;
 // Powering the systemd off takes containerd, the shims, the containers and every mount
@@ -44,13 +47,13 @@ function inside(cmd: string[]): Run {
 const ctr = (args: string[]) => inside(['ctr', '--address', C('containerd.sock'), '--namespace', NS, ...args]);
 /** `systemctl show` as a map. */
 function show(unit: string, props: string[]): Record<string, string> {
-  const out = inside(['systemctl', 'show', unit, '-p', props.join(',')]).stdout.trim().split('\n');
+  const out = inside(['systemctl', 'show', unit, '-p', props.join(',')])
+    .stdout.trim()
+    .split('\n');
   return Object.fromEntries(out.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 /** A status assertion that quotes stderr when it fails. */
-const status = (t: Test, r: Run, want: number, what: string) =>
-  t.equal(r.status, want, `${what}: ${want}${r.status === want ? '' : ` — stderr: ${r.stderr.trim()}`}`);
-
+const status = (t: Test, r: Run, want: number, what: string) => t.equal(r.status, want, `${what}: ${want}${r.status === want ? '' : ` — stderr: ${r.stderr.trim()}`}`);
 
 let seq = 0;
 /** A container of runtime rt: its id, cgroupsPath, scope unit, and the scope's cgroup (from the systemd's root). */
@@ -63,7 +66,12 @@ function container(rt: string, what: string) {
 /** `ctr run` with runtime rt (through its recording wrapper) and the systemd cgroup driver. */
 const runFlags = (rt: string, c: ReturnType<typeof container>) => ['--runc-binary', C('bin', rt), '--runc-systemd-cgroup', '--cgroup', c.cgroupsPath];
 /** containerd's complaints about a container, for a failed case. */
-const diag = (id: string) => readFileSync(C('containerd.log'), 'utf8').split('\n').filter((l) => l.includes(id) && !/level=(debug|info)/.test(l)).slice(-10).join('\n');
+const diag = (id: string) =>
+  readFileSync(C('containerd.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(id) && !/level=(debug|info)/.test(l))
+    .slice(-10)
+    .join('\n');
 
 /** A case, as one subtest per runtime: a runtime's failure does not cut the other's short. */
 function each(name: string, fn: (t: Test, rt: string) => void): void {
@@ -76,20 +84,43 @@ t.before(() => {
   mkdirSync(C('bin'), { recursive: true });
   // Each runtime behind a wrapper that records its command line: what the shim really passes.
   for (const rt of RUNTIMES) writeFileSync(C('bin', rt.name), `#!/bin/sh\necho "$*" >> ${C(`${rt.name}.calls`)}\nexec ${rt.path} "$@"\n`, { mode: 0o755 });
-  writeFileSync(C('config.toml'), [
-    'version = 2', `root = "${C('root')}"`, `state = "${C('state')}"`,
-    // The CRI plugin would start a streaming server and a CNI watch; ctr does not need it.
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]', `  address = "${C('containerd.sock')}"`,
-    '[debug]', '  level = "debug"',
-    '[plugins."io.containerd.internal.v1.opt"]', `  path = "${C('opt')}"`, '',
-  ].join('\n'));
+  writeFileSync(
+    C('config.toml'),
+    [
+      'version = 2',
+      `root = "${C('root')}"`,
+      `state = "${C('state')}"`,
+      // The CRI plugin would start a streaming server and a CNI watch; ctr does not need it.
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${C('containerd.sock')}"`,
+      '[debug]',
+      '  level = "debug"',
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${C('opt')}"`,
+      '',
+    ].join('\n'),
+  );
   const archive = imageArchive(C(), IMAGE);
   const r = spawnSync(HARNESS, ['start', sdDir], { env, encoding: 'utf8', timeout: 180_000 });
   if (r.status !== 0) throw new Error(`systemd did not boot: ${r.stderr}`);
   booted = true;
-  const s = inside(['systemd-run', '--unit', SERVICE, '-p', 'Delegate=yes', '-p', 'KillMode=process',
-    '-p', `StandardOutput=file:${C('containerd.log')}`, '-p', 'StandardError=inherit', 'containerd', '--config', C('config.toml')]);
+  const s = inside([
+    'systemd-run',
+    '--unit',
+    SERVICE,
+    '-p',
+    'Delegate=yes',
+    '-p',
+    'KillMode=process',
+    '-p',
+    `StandardOutput=file:${C('containerd.log')}`,
+    '-p',
+    'StandardError=inherit',
+    'containerd',
+    '--config',
+    C('config.toml'),
+  ]);
   if (s.status !== 0) throw new Error(`systemd-run containerd: ${s.stderr}`);
   for (let i = 0; i < 100 && ctr(['version']).status !== 0; i++) spawnSync('sleep', ['0.1']);
   const imp = ctr(['image', 'import', archive]);
@@ -104,8 +135,11 @@ each('ctr run --rm: exit statuses; the runtime got --systemd-cgroup and the path
   const r = ctr(['run', '--rm', ...runFlags(rt, b), IMAGE, b.id, 'sh', '-c', 'grep ^0:: /proc/self/cgroup; exit 7']);
   status(t, r, 7, 'exit 7');
   t.equal(r.stdout, `0::${b.cgroup}\n`, 'in the scope, under the slices the path names');
-  t.match(readFileSync(C(`${rt}.calls`), 'utf8'), new RegExp(`^--root \\S+ --log \\S+ --log-format json --systemd-cgroup create --bundle (\\S+) --pid-file \\S+ ${b.id}$`, 'm'),
-    'the shim ran the runtime with --systemd-cgroup');
+  t.match(
+    readFileSync(C(`${rt}.calls`), 'utf8'),
+    new RegExp(`^--root \\S+ --log \\S+ --log-format json --systemd-cgroup create --bundle (\\S+) --pid-file \\S+ ${b.id}$`, 'm'),
+    'the shim ran the runtime with --systemd-cgroup',
+  );
   for (const c of [a, b]) {
     t.equal(show(c.unit, ['LoadState']).LoadState, 'not-found', `${c.unit} is gone`);
     t.same(cgroupsNamed(c.unit), [], 'no cgroup of it in any hierarchy');
@@ -120,8 +154,11 @@ each('ctr run -d --memory-limit: the scope, exec, pause, kill, delete', (t, rt) 
   const cfg = JSON.parse(readFileSync(C('state/io.containerd.runtime.v2.task', NS, c.id, 'config.json'), 'utf8')) as { linux: { cgroupsPath: string } };
   t.equal(cfg.linux.cgroupsPath, c.cgroupsPath, 'config.json has the cgroupsPath');
   // This host is hybrid: systemd's v1 name for the limit.
-  t.same(show(c.unit, ['ActiveState', 'MemoryLimit', 'ControlGroup']), { ActiveState: 'active', MemoryLimit: '67108864', ControlGroup: c.cgroup },
-    'systemd has the scope with the limit');
+  t.same(
+    show(c.unit, ['ActiveState', 'MemoryLimit', 'ControlGroup']),
+    { ActiveState: 'active', MemoryLimit: '67108864', ControlGroup: c.cgroup },
+    'systemd has the scope with the limit',
+  );
   const file = (ctrl: string, f: string) => readFileSync(join('/sys/fs/cgroup', ctrl, CGNAME, c.cgroup, f), 'utf8').trim();
   t.equal(file('memory', 'memory.limit_in_bytes'), '67108864', 'and so has the file');
   const e = ctr(['task', 'exec', '--exec-id', 'e1', c.id, 'sh', '-c', 'grep :memory: /proc/self/cgroup; exit 3']);

@@ -72,10 +72,12 @@ function ctrAsync(d: Daemon, args: string[]): { done: Promise<Out>; stdout: () =
   p.stdout.on('data', (b) => (stdout += b));
   p.stderr.on('data', (b) => (stderr += b));
   const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-  const done = new Promise<Out>((resolve) => p.on('close', (status) => {
-    clearTimeout(timer);
-    resolve({ status, stdout, stderr });
-  }));
+  const done = new Promise<Out>((resolve) =>
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    }),
+  );
   return { done, stdout: () => stdout, kill: () => p.kill('SIGKILL') };
 }
 
@@ -112,8 +114,7 @@ sys.stdout.write(out.decode(errors='replace'))
 sys.exit(os.waitstatus_to_exitcode(st))
 `;
 function ctrPty(d: Daemon, args: string[], marker: string, typed: string): Out {
-  const r = spawnSync('python3', ['-c', PTY_PY, '33', '111', marker, typed, 'ctr', '--address', d.sock, '--namespace', NS, ...args],
-    { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('python3', ['-c', PTY_PY, '33', '111', marker, typed, 'ctr', '--address', d.sock, '--namespace', NS, ...args], { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, stdout: r.stdout.replace(/\r/g, ''), stderr: r.stderr };
 }
 
@@ -128,26 +129,31 @@ function startDaemon(rt: Runtime, archive: string): Daemon {
   // `runc` on containerd's PATH and the v1 runtime in config.toml: a wrapper that records
   // its command line and execs the runtime (so a case can tell which runtime ran).
   const wrapper = join(bin, 'runc');
-  writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${calls}\necho "env: CORRAL_TEST_MARKER=$CORRAL_TEST_MARKER NODE_OPTIONS=$NODE_OPTIONS" >> ${calls}\nexec ${rt.bin} "$@"\n`, { mode: 0o755 });
+  writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${calls}\necho "env: CORRAL_TEST_MARKER=$CORRAL_TEST_MARKER NODE_OPTIONS=$NODE_OPTIONS" >> ${calls}\nexec ${rt.bin} "$@"\n`, {
+    mode: 0o755,
+  });
   const sock = join(dir, 'containerd.sock');
   const config = join(dir, 'config.toml');
-  writeFileSync(config, [
-    'version = 2',
-    `root = "${dir}/root"`,
-    `state = "${dir}/state"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]',
-    `  address = "${sock}"`,
-    '[debug]',
-    '  level = "debug"',
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = "${dir}/opt"`,
-    '[plugins."io.containerd.runtime.v1.linux"]',
-    '  shim = "containerd-shim"',
-    `  runtime = "${wrapper}"`,
-    `  runtime_root = "${dir}/v1-runtime-root"`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'version = 2',
+      `root = "${dir}/root"`,
+      `state = "${dir}/state"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${sock}"`,
+      '[debug]',
+      '  level = "debug"',
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${dir}/opt"`,
+      '[plugins."io.containerd.runtime.v1.linux"]',
+      '  shim = "containerd-shim"',
+      `  runtime = "${wrapper}"`,
+      `  runtime_root = "${dir}/v1-runtime-root"`,
+      '',
+    ].join('\n'),
+  );
   const log = join(dir, 'containerd.log');
   const logFd = openSync(log, 'w');
   // The shim passes containerd's whole environment to the runtime: give it the test's
@@ -155,8 +161,11 @@ function startDaemon(rt: Runtime, archive: string): Daemon {
   // shim's temp files (process.json, pty sockets) in our temp dir.
   // NODE_OPTIONS names a preload that does not exist: Node would refuse to start with it.
   const env = {
-    ...process.env, PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, TMPDIR: tmp,
-    CORRAL_TEST_MARKER: 'from-containerd', NODE_OPTIONS: HOSTILE_NODE_OPTIONS,
+    ...process.env,
+    PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    TMPDIR: tmp,
+    CORRAL_TEST_MARKER: 'from-containerd',
+    NODE_OPTIONS: HOSTILE_NODE_OPTIONS,
   };
   const p = spawn('containerd', ['--config', config], { env, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
@@ -224,9 +233,14 @@ function runDetached(d: Daemon, id: string, args: string[], extra: string[] = []
   return ctr(d, ['run', '-d', '--null-io', ...runFlags(d), ...extra, IMAGE, id, ...args]);
 }
 
-interface Task { pid: number; status: string }
+interface Task {
+  pid: number;
+  status: string;
+}
 function task(d: Daemon, id: string): Task | undefined {
-  const line = ctr(d, ['task', 'ls']).stdout.split('\n').find((l) => l.split(/\s+/)[0] === id);
+  const line = ctr(d, ['task', 'ls'])
+    .stdout.split('\n')
+    .find((l) => l.split(/\s+/)[0] === id);
   if (!line) return undefined;
   const [, pid, status] = line.trim().split(/\s+/);
   return { pid: Number(pid), status };
@@ -281,7 +295,13 @@ function diag(d: Daemon, ids: string[]): string {
     const log = readOr(join(d.dir, 'state/io.containerd.runtime.v2.task', NS, id, 'log.json'));
     if (log) out.push(`${id}/log.json:`, log.slice(-1500));
   }
-  out.push(`containerd (${d.log}):`, ...readOr(d.log).split('\n').filter((l) => mine(l) && !/level=(debug|info)/.test(l)).slice(-10));
+  out.push(
+    `containerd (${d.log}):`,
+    ...readOr(d.log)
+      .split('\n')
+      .filter((l) => mine(l) && !/level=(debug|info)/.test(l))
+      .slice(-10),
+  );
   return out.join('\n');
 }
 
@@ -300,7 +320,8 @@ interface Case {
 }
 
 const freezer = () => (existsSync('/sys/fs/cgroup/freezer') || existsSync('/sys/fs/cgroup/cgroup.freeze') ? undefined : 'no freezer cgroup on this host');
-const memcg = () => (existsSync('/sys/fs/cgroup/memory') || readOr('/sys/fs/cgroup/cgroup.controllers').includes('memory') ? undefined : 'no memory cgroup controller on this host');
+const memcg = () =>
+  existsSync('/sys/fs/cgroup/memory') || readOr('/sys/fs/cgroup/cgroup.controllers').includes('memory') ? undefined : 'no memory cgroup controller on this host';
 
 const CASES: Case[] = [
   {
@@ -319,12 +340,26 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'ctr run -t: the pty is stdio and controlling terminal, resized to ctr\'s, takes input',
+    name: "ctr run -t: the pty is stdio and controlling terminal, resized to ctr's, takes input",
     async run(t, d) {
       const rt = d.rt.name;
       const id = newId('tty', d);
-      const r = ctrPty(d, ['run', '-t', '--rm', ...runFlags(d), IMAGE, id, 'sh', '-c',
-        'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; : < /dev/tty && echo has-ctty; echo ready; read line; stty size; echo got-$line; exit 4'], 'ready', 'hello\n');
+      const r = ctrPty(
+        d,
+        [
+          'run',
+          '-t',
+          '--rm',
+          ...runFlags(d),
+          IMAGE,
+          id,
+          'sh',
+          '-c',
+          'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; : < /dev/tty && echo has-ctty; echo ready; read line; stty size; echo got-$line; exit 4',
+        ],
+        'ready',
+        'hello\n',
+      );
       t.equal(r.status, 4, `${rt}: ctr run -t exits with the container's status: ${r.stdout}${r.stderr}`);
       t.match(r.stdout, /^\/dev\/pts\/0\n/m, `${rt}: tty names the container's pty`);
       t.match(r.stdout, /^stdio-is-tty$/m, `${rt}: stdin and stdout are the pty`);
@@ -335,15 +370,29 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'ctr task exec: output, exit code, --cwd, --user, in the container\'s namespaces and cgroup',
+    name: "ctr task exec: output, exit code, --cwd, --user, in the container's namespaces and cgroup",
     async run(t, d) {
       const rt = d.rt.name;
       const id = newId('exec', d);
       const run = runDetached(d, id, ['sleep', '300']);
       t.equal(run.status, 0, `${rt}: ctr run -d: ${run.stderr}`);
       const init = task(d, id);
-      const r = ctr(d, ['task', 'exec', '--exec-id', 'e1', '--fifo-dir', d.fifoDir, '--cwd', '/tmp', '--user', '1000', id,
-        'sh', '-c', 'pwd; id -u; tr "\\0" " " < /proc/1/cmdline; echo; echo err-out >&2; sleep 0.3; exit 5']);
+      const r = ctr(d, [
+        'task',
+        'exec',
+        '--exec-id',
+        'e1',
+        '--fifo-dir',
+        d.fifoDir,
+        '--cwd',
+        '/tmp',
+        '--user',
+        '1000',
+        id,
+        'sh',
+        '-c',
+        'pwd; id -u; tr "\\0" " " < /proc/1/cmdline; echo; echo err-out >&2; sleep 0.3; exit 5',
+      ]);
       t.equal(r.status, 5, `${rt}: ctr task exec exits with the process's status: ${r.stderr}`);
       t.equal(r.stdout, '/tmp\n1000\nsleep 300 \n', `${rt}: cwd, user and the container's PID 1 as seen by the exec'd process`);
       t.match(r.stderr, /err-out/, `${rt}: the exec'd process's stderr reaches ctr`);
@@ -372,8 +421,24 @@ const CASES: Case[] = [
       const id = newId('exectty', d);
       const run = runDetached(d, id, ['sleep', '300']);
       t.equal(run.status, 0, `${rt}: ctr run -d: ${run.stderr}`);
-      const r = ctrPty(d, ['task', 'exec', '-t', '--exec-id', 't1', '--fifo-dir', d.fifoDir, id, 'sh', '-c',
-        'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; : < /dev/tty && echo has-ctty; echo ready; read line; stty size; echo got-$line; exit 6'], 'ready', 'typed\n');
+      const r = ctrPty(
+        d,
+        [
+          'task',
+          'exec',
+          '-t',
+          '--exec-id',
+          't1',
+          '--fifo-dir',
+          d.fifoDir,
+          id,
+          'sh',
+          '-c',
+          'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; : < /dev/tty && echo has-ctty; echo ready; read line; stty size; echo got-$line; exit 6',
+        ],
+        'ready',
+        'typed\n',
+      );
       t.equal(r.status, 6, `${rt}: ctr task exec -t exits with the process's status: ${r.stdout}${r.stderr}`);
       t.match(r.stdout, /^\/dev\/pts\/\d+\n/m, `${rt}: tty names a pty of the container's devpts`);
       t.match(r.stdout, /^stdio-is-tty$/m, `${rt}: stdin and stdout are the pty`);
@@ -389,8 +454,7 @@ const CASES: Case[] = [
       const rt = d.rt.name;
       // Default signal (SIGTERM) reaches a trapping init; ctr run reports its status.
       const id = newId('kill', d);
-      const run = ctrAsync(d, ['run', '--rm', ...runFlags(d), IMAGE, id, 'sh', '-c',
-        'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done']);
+      const run = ctrAsync(d, ['run', '--rm', ...runFlags(d), IMAGE, id, 'sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done']);
       t.ok(await waitFor(() => run.stdout().includes('ready')), `${rt}: the container started`);
       const k = ctr(d, ['task', 'kill', id]);
       t.equal(k.status, 0, `${rt}: ctr task kill: ${k.stderr}`);
@@ -411,7 +475,10 @@ const CASES: Case[] = [
       const ka = ctr(d, ['task', 'kill', '-a', '-s', 'KILL', id3]);
       t.equal(ka.status, 0, `${rt}: ctr task kill -a: ${ka.stderr}`);
       t.ok(await waitFor(() => task(d, id3)?.status === 'STOPPED'), `${rt}: the task stopped`);
-      t.ok(execPid > 0 && await waitFor(() => !existsSync(`/proc/${execPid}`) || /^State:\s+Z/m.test(readOr(`/proc/${execPid}/status`))), `${rt}: the exec'd process was killed too`);
+      t.ok(
+        execPid > 0 && (await waitFor(() => !existsSync(`/proc/${execPid}`) || /^State:\s+Z/m.test(readOr(`/proc/${execPid}/status`)))),
+        `${rt}: the exec'd process was killed too`,
+      );
       await remove(d, id3);
     },
   },
@@ -430,7 +497,13 @@ const CASES: Case[] = [
       t.equal(p.status, 0, `${rt}: ctr task pause: ${p.stderr}`);
       t.equal(task(d, id)?.status, 'PAUSED', `${rt}: task ls says PAUSED`);
       const fz = cgroupDir(init.pid, 'freezer');
-      t.equal(readOr(fz && join(fz, 'freezer.state'), readOr(fz && join(fz, 'cgroup.freeze'))).trim().replace(/^1$/, 'FROZEN'), 'FROZEN', `${rt}: the freezer cgroup ${fz} is frozen`);
+      t.equal(
+        readOr(fz && join(fz, 'freezer.state'), readOr(fz && join(fz, 'cgroup.freeze')))
+          .trim()
+          .replace(/^1$/, 'FROZEN'),
+        'FROZEN',
+        `${rt}: the freezer cgroup ${fz} is frozen`,
+      );
       const before = counter();
       await delay(300);
       t.equal(counter(), before, `${rt}: nothing runs while paused`);
@@ -444,7 +517,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'ctr task metrics: the shim finds the container\'s cgroups',
+    name: "ctr task metrics: the shim finds the container's cgroups",
     hostCannot: memcg,
     async run(t, d) {
       const rt = d.rt.name;
@@ -472,7 +545,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'ctr task ps: the container\'s processes with exec ids',
+    name: "ctr task ps: the container's processes with exec ids",
     async run(t, d) {
       const rt = d.rt.name;
       const id = newId('ps', d);
@@ -480,11 +553,21 @@ const CASES: Case[] = [
       t.equal(run.status, 0, `${rt}: ctr run -d: ${run.stderr}`);
       t.equal(ctr(d, ['task', 'exec', '-d', '--exec-id', 'psx', '--fifo-dir', d.fifoDir, id, 'sleep', '301']).status, 0, `${rt}: ctr task exec -d`);
       const init = task(d, id)!;
-      const procs = () => readOr(join(cgroupDir(init.pid, 'pids') ?? '/nonexistent', 'cgroup.procs')).split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+      const procs = () =>
+        readOr(join(cgroupDir(init.pid, 'pids') ?? '/nonexistent', 'cgroup.procs'))
+          .split('\n')
+          .filter(Boolean)
+          .map(Number)
+          .sort((a, b) => a - b);
       await waitFor(() => procs().length === 3, 3000); // sh forks its sleep after start returns
       const r = ctr(d, ['task', 'ps', id]);
       t.equal(r.status, 0, `${rt}: ctr task ps: ${r.stderr}`);
-      const rows = r.stdout.split('\n').slice(1).filter(Boolean).map((l) => Number(l.split(/\s+/)[0])).sort((a, b) => a - b);
+      const rows = r.stdout
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((l) => Number(l.split(/\s+/)[0]))
+        .sort((a, b) => a - b);
       const expected = procs();
       t.equal(rows.length, 3, `${rt}: sh, its sleep and the exec'd sleep: ${r.stdout}`);
       t.same(rows, expected, `${rt}: exactly the pids of the container's cgroup`);
@@ -494,7 +577,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'ctr task delete: exit status, -f on a running task, the runtime\'s state and cgroups gone',
+    name: "ctr task delete: exit status, -f on a running task, the runtime's state and cgroups gone",
     async run(t, d) {
       const rt = d.rt.name;
       const id = newId('del', d);
@@ -518,7 +601,7 @@ const CASES: Case[] = [
       t.equal(task(d, id2), undefined, `${rt}: the task is gone`);
       t.ok(await waitFor(() => !existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(readOr(`/proc/${pid}/status`))), `${rt}: the init is dead`);
       t.notOk(existsSync(join(d.runcRoot, NS, id2)), `${rt}: the runtime's state dir is gone`);
-      t.ok(mem && mem !== '/sys/fs/cgroup/memory/' && await waitFor(() => !existsSync(mem)), `${rt}: the memory cgroup ${mem} is gone`);
+      t.ok(mem && mem !== '/sys/fs/cgroup/memory/' && (await waitFor(() => !existsSync(mem))), `${rt}: the memory cgroup ${mem} is gone`);
       t.equal(ctr(d, ['container', 'rm', id2]).status, 0, `${rt}: the container can be removed`);
     },
   },
@@ -542,17 +625,23 @@ const CASES: Case[] = [
       const id2 = newId('oom', d);
       const events = ctrAsync(d, ['events']);
       await delay(200);
-      const r = ctr(d, ['run', '--rm', ...runFlags(d), '--memory-limit', String(limit), IMAGE, id2, 'sh', '-c',
-        'exec dd if=/dev/zero of=/dev/null bs=100M count=1']);
+      const r = ctr(d, ['run', '--rm', ...runFlags(d), '--memory-limit', String(limit), IMAGE, id2, 'sh', '-c', 'exec dd if=/dev/zero of=/dev/null bs=100M count=1']);
       t.equal(r.status, 137, `${rt}: the OOM-killed init exits 137: ${r.stderr}`);
-      const saw = await waitFor(() => events.stdout().split('\n').some((l) => l.includes('/tasks/oom') && l.includes(id2)), 3000);
+      const saw = await waitFor(
+        () =>
+          events
+            .stdout()
+            .split('\n')
+            .some((l) => l.includes('/tasks/oom') && l.includes(id2)),
+        3000,
+      );
       events.kill();
       await events.done;
       t.ok(saw, `${rt}: containerd publishes /tasks/oom for the container`);
     },
   },
   {
-    name: 'a stopped task: ctr task kill says not found, ctr task delete -f succeeds (the shim reads the runtime\'s stderr)',
+    name: "a stopped task: ctr task kill says not found, ctr task delete -f succeeds (the shim reads the runtime's stderr)",
     // The shim runs the runtime with --log BUNDLE/log.json, yet for kill and delete it
     // classifies failures from the runtime's combined stdout/stderr (go-runc's error
     // text): "container not running"/"no such process" → ErrNotFound, "does not exist" →
@@ -575,12 +664,24 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'ctr run security options: --seccomp (containerd\'s default profile), --cap-drop, --read-only, no_new_privs',
+    name: "ctr run security options: --seccomp (containerd's default profile), --cap-drop, --read-only, no_new_privs",
     async run(t, d) {
       const rt = d.rt.name;
       const id = newId('sec', d);
-      const r = ctr(d, ['run', '--rm', ...runFlags(d), '--seccomp', '--cap-drop', 'CAP_NET_RAW', '--read-only', IMAGE, id, 'sh', '-c',
-        'grep -E "^(Seccomp|NoNewPrivs|CapEff|CapBnd):" /proc/self/status; unshare -m true 2>&1; echo unshare=$?; touch /x 2>&1; exit 0']);
+      const r = ctr(d, [
+        'run',
+        '--rm',
+        ...runFlags(d),
+        '--seccomp',
+        '--cap-drop',
+        'CAP_NET_RAW',
+        '--read-only',
+        IMAGE,
+        id,
+        'sh',
+        '-c',
+        'grep -E "^(Seccomp|NoNewPrivs|CapEff|CapBnd):" /proc/self/status; unshare -m true 2>&1; echo unshare=$?; touch /x 2>&1; exit 0',
+      ]);
       t.equal(r.status, 0, `${rt}: ${r.stderr}`);
       t.match(r.stdout, /^Seccomp:\s+2$/m, `${rt}: a seccomp filter is loaded`);
       t.match(r.stdout, /^NoNewPrivs:\s+1$/m, `${rt}: no_new_privs is set`);
@@ -596,8 +697,17 @@ const CASES: Case[] = [
       const rt = d.rt.name;
       const id = newId('priv', d);
       const hostBnd = /^CapBnd:\s+(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
-      const r = ctr(d, ['run', '--rm', ...runFlags(d), '--privileged', IMAGE, id, 'sh', '-c',
-        'grep -E "^(Seccomp|CapEff|CapBnd):" /proc/self/status; [ -c /dev/kmsg ] && echo has-kmsg; grep -E " /sys " /proc/self/mountinfo']);
+      const r = ctr(d, [
+        'run',
+        '--rm',
+        ...runFlags(d),
+        '--privileged',
+        IMAGE,
+        id,
+        'sh',
+        '-c',
+        'grep -E "^(Seccomp|CapEff|CapBnd):" /proc/self/status; [ -c /dev/kmsg ] && echo has-kmsg; grep -E " /sys " /proc/self/mountinfo',
+      ]);
       t.equal(r.status, 0, `${rt}: ${r.stderr}`);
       t.match(r.stdout, new RegExp(`^CapEff:\\s+${hostBnd}$`, 'm'), `${rt}: every capability of the host's bounding set`);
       t.match(r.stdout, /^Seccomp:\s+0$/m, `${rt}: no seccomp filter`);
@@ -611,17 +721,35 @@ const CASES: Case[] = [
     // containerd's PATH with its default root /run/containerd/runc/<namespace>. On this
     // host /run/containerd is mode 0600: containerd-shim-runc-v2 1.6 makes its socket
     // directory with os.MkdirAll("/run/containerd/s", 0600) when nothing made it before.
-    name: 'ctr run --uidmap/--gidmap: a user namespace (the runtime from containerd\'s PATH, root /run/containerd/runc)',
+    name: "ctr run --uidmap/--gidmap: a user namespace (the runtime from containerd's PATH, root /run/containerd/runc)",
     // corral's init opens the exec fifo by path once it is in the new user namespace, where
     // it has no CAP_DAC_OVERRIDE over the host's directories; runc opens it in `runc create`
     // (the host's root) and hands the init the fd.
     async run(t, d, bug) {
       const rt = d.rt.name;
       const id = newId('userns', d);
-      const u = ctr(d, ['run', '--rm', '--fifo-dir', d.fifoDir, '--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536', IMAGE, id, 'sh', '-c',
-        'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /bin/busybox; touch /new && echo rootfs-writable']);
+      const u = ctr(d, [
+        'run',
+        '--rm',
+        '--fifo-dir',
+        d.fifoDir,
+        '--uidmap',
+        '0:100000:65536',
+        '--gidmap',
+        '0:100000:65536',
+        IMAGE,
+        id,
+        'sh',
+        '-c',
+        'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /bin/busybox; touch /new && echo rootfs-writable',
+      ]);
       t.equal(u.status, 0, `${rt}: ctr run --uidmap: ${u.stderr}`, bug);
-      t.match(u.stdout, /^\s*0\s+100000\s+65536\n\s*0\s+100000\s+65536\n0\n0\nrootfs-writable\n$/, `${rt}: the user namespace maps 0 to 100000, and the remapped rootfs is root's`, bug);
+      t.match(
+        u.stdout,
+        /^\s*0\s+100000\s+65536\n\s*0\s+100000\s+65536\n0\n0\nrootfs-writable\n$/,
+        `${rt}: the user namespace maps 0 to 100000, and the remapped rootfs is root's`,
+        bug,
+      );
       t.match(readOr(d.calls), new RegExp(`^--root /run/containerd/runc/${NS} .* create .*${id}$`, 'm'), `${rt}: the shim ran the PATH's runc (${d.rt.bin})`);
       t.notOk(existsSync(join('/run/containerd/runc', NS, id)), `${rt}: the runtime's state dir is gone`);
     },
@@ -636,8 +764,24 @@ const CASES: Case[] = [
       const sleeper = spawn('unshare', ['-n', 'sleep', '30'], { stdio: 'ignore' });
       await waitFor(() => readOr(`/proc/${sleeper.pid}/cmdline`).startsWith('sleep'));
       const otherNet = readlinkSync(`/proc/${sleeper.pid}/ns/net`);
-      const m = ctr(d, ['run', '--rm', ...runFlags(d), '--mount', `type=bind,src=${join(host, '..')},dst=/h,options=rbind:ro`, '--env', 'FOO=bar', '--cwd', '/h',
-        '--with-ns', `network:/proc/${sleeper.pid}/ns/net`, IMAGE, newId('mnt', d), 'sh', '-c', 'pwd; echo $FOO; cat f; touch g 2>&1; readlink /proc/self/ns/net']);
+      const m = ctr(d, [
+        'run',
+        '--rm',
+        ...runFlags(d),
+        '--mount',
+        `type=bind,src=${join(host, '..')},dst=/h,options=rbind:ro`,
+        '--env',
+        'FOO=bar',
+        '--cwd',
+        '/h',
+        '--with-ns',
+        `network:/proc/${sleeper.pid}/ns/net`,
+        IMAGE,
+        newId('mnt', d),
+        'sh',
+        '-c',
+        'pwd; echo $FOO; cat f; touch g 2>&1; readlink /proc/self/ns/net',
+      ]);
       t.equal(m.status, 0, `${rt}: ${m.stderr}`);
       t.equal(m.stdout, `/h\nbar\nfrom-host\ntouch: g: Read-only file system\n${otherNet}\n`, `${rt}: cwd, env, the read-only bind mount and the joined network namespace`);
       sleeper.kill('SIGKILL');
@@ -659,17 +803,23 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'runtime from containerd\'s PATH: no --runc-binary, the v2 shim runs `runc`',
+    name: "runtime from containerd's PATH: no --runc-binary, the v2 shim runs `runc`",
     async run(t, d) {
       const rt = d.rt.name;
       const id = newId('path', d);
       const r = ctr(d, ['run', '--rm', '--runc-root', d.runcRoot, '--fifo-dir', d.fifoDir, IMAGE, id, 'sh', '-c', 'echo from-path; exit 2']);
       t.equal(r.status, 2, `${rt}: ctr run exits with the container's status: ${r.stderr}`);
       t.equal(r.stdout, 'from-path\n', `${rt}: output reaches ctr`);
-      t.match(readOr(d.calls), new RegExp(`^--root ${d.runcRoot}/${NS} --log \\S+/${id}/log.json --log-format json create --bundle \\S+ --pid-file \\S+ ${id}$`, 'm'),
-        `${rt}: the shim ran the PATH's runc (${d.rt.bin}) with runc's flags`);
-      t.match(readOr(d.calls), /^env: CORRAL_TEST_MARKER=from-containerd NODE_OPTIONS=.*\/nonexistent\/corral-test-preload\.js/m,
-        `${rt}: the runtime ran with containerd's whole environment (a NODE_OPTIONS Node cannot start with included)`);
+      t.match(
+        readOr(d.calls),
+        new RegExp(`^--root ${d.runcRoot}/${NS} --log \\S+/${id}/log.json --log-format json create --bundle \\S+ --pid-file \\S+ ${id}$`, 'm'),
+        `${rt}: the shim ran the PATH's runc (${d.rt.bin}) with runc's flags`,
+      );
+      t.match(
+        readOr(d.calls),
+        /^env: CORRAL_TEST_MARKER=from-containerd NODE_OPTIONS=.*\/nonexistent\/corral-test-preload\.js/m,
+        `${rt}: the runtime ran with containerd's whole environment (a NODE_OPTIONS Node cannot start with included)`,
+      );
     },
   },
   {
@@ -681,8 +831,11 @@ const CASES: Case[] = [
       const r = ctr(d, ['run', '--rm', '--runtime', 'io.containerd.runtime.v1.linux', '--fifo-dir', d.fifoDir, IMAGE, id, 'sh', '-c', 'echo from-v1; exit 4']);
       t.equal(r.status, 4, `${rt}: ctr run exits with the container's status: ${r.stderr}`);
       t.equal(r.stdout, 'from-v1\n', `${rt}: output reaches ctr`);
-      t.match(readOr(d.calls), new RegExp(`^--root ${d.dir}/v1-runtime-root/${NS} .*create --bundle \\S+ .*${id}$`, 'm'),
-        `${rt}: the v1 shim ran the configured runtime (${d.rt.bin})`);
+      t.match(
+        readOr(d.calls),
+        new RegExp(`^--root ${d.dir}/v1-runtime-root/${NS} .*create --bundle \\S+ .*${id}$`, 'm'),
+        `${rt}: the v1 shim ran the configured runtime (${d.rt.bin})`,
+      );
       t.notOk(existsSync(join(d.dir, 'v1-runtime-root', NS, id)), `${rt}: the runtime's state dir is gone`);
       // The v1 shim drives exec, pause/resume, ps and kill through the same runtime.
       const id2 = newId('v1', d);
@@ -700,8 +853,11 @@ const CASES: Case[] = [
       const del = ctr(d, ['task', 'delete', id2]);
       t.equal(del.status, 0, `${rt}: ctr task delete (v1): ${del.stderr}`);
       t.equal(ctr(d, ['container', 'rm', id2]).status, 0, `${rt}: ctr container rm (v1)`);
-      t.match(readOr(d.calls), new RegExp(`^--root ${d.dir}/v1-runtime-root/${NS} .*\\b(pause|resume|ps --format json|kill|exec --process \\S+ --detach --pid-file \\S+) ${id2}\\b`, 'm'),
-        `${rt}: the v1 shim's runtime calls`);
+      t.match(
+        readOr(d.calls),
+        new RegExp(`^--root ${d.dir}/v1-runtime-root/${NS} .*\\b(pause|resume|ps --format json|kill|exec --process \\S+ --detach --pid-file \\S+) ${id2}\\b`, 'm'),
+        `${rt}: the v1 shim's runtime calls`,
+      );
     },
   },
 ];

@@ -24,29 +24,33 @@ t.teardown(() => {
   for (const e of ['netns', 'allns', 'forkbomb', 'robind', 'tarball']) spawnSync(join(dir(e), 'prepare.sh'), ['clean']);
 });
 
-t.test('(a) a prepared network namespace with a veth pair, cpu shares, memory limit', { skip: requires([canAddLink('veth'), 'veth network devices (the veth module)']) }, async (t) => {
-  prepare('netns');
-  const c = id('netns');
-  const r = corral(root, ['run', '--bundle', dir('netns'), c]);
-  t.equal(r.status, 0, messages(r.stderr));
-  t.match(r.stdout, /inet 10\.0\.0\.2\/24/);
-  t.match(r.stdout, /default via 10\.0\.0\.1/);
-  t.match(r.stdout, /2 packets transmitted, 2 packets received/, 'the container pings the host end');
-  // From the host side, while a container of the same bundle runs.
-  const cfg = JSON.parse(readFileSync(join(dir('netns'), 'config.json'), 'utf8'));
-  cfg.process.args = ['sleep', '30'];
-  const b = scratch('netns-');
-  cfg.root.path = join(dir('netns'), 'rootfs');
-  writeFileSync(join(b, 'config.json'), JSON.stringify(cfg));
-  const d = id('netns-d');
-  t.equal(corral(root, ['run', '--detach', '--bundle', b, d]).status, 0);
-  t.equal(spawnSync(join(ROOT, 'bundles/busybox/rootfs/bin/busybox'), ['ping', '-c', '1', '-W', '2', '10.0.0.2']).status, 0, 'the host pings the container end');
-  t.equal(cgroupFile(d, 'cpu', 'cpu.shares'), '512');
-  t.equal(cgroupFile(d, 'memory', 'memory.limit_in_bytes'), String(512 * 1024 * 1024));
-  t.equal(readFileSync(`/proc/${state(root, d).pid}/cmdline`, 'utf8').split('\0')[0], 'sleep');
-  corral(root, ['delete', '--force', d]);
-  prepare('netns', 'clean');
-});
+t.test(
+  '(a) a prepared network namespace with a veth pair, cpu shares, memory limit',
+  { skip: requires([canAddLink('veth'), 'veth network devices (the veth module)']) },
+  async (t) => {
+    prepare('netns');
+    const c = id('netns');
+    const r = corral(root, ['run', '--bundle', dir('netns'), c]);
+    t.equal(r.status, 0, messages(r.stderr));
+    t.match(r.stdout, /inet 10\.0\.0\.2\/24/);
+    t.match(r.stdout, /default via 10\.0\.0\.1/);
+    t.match(r.stdout, /2 packets transmitted, 2 packets received/, 'the container pings the host end');
+    // From the host side, while a container of the same bundle runs.
+    const cfg = JSON.parse(readFileSync(join(dir('netns'), 'config.json'), 'utf8'));
+    cfg.process.args = ['sleep', '30'];
+    const b = scratch('netns-');
+    cfg.root.path = join(dir('netns'), 'rootfs');
+    writeFileSync(join(b, 'config.json'), JSON.stringify(cfg));
+    const d = id('netns-d');
+    t.equal(corral(root, ['run', '--detach', '--bundle', b, d]).status, 0);
+    t.equal(spawnSync(join(ROOT, 'bundles/busybox/rootfs/bin/busybox'), ['ping', '-c', '1', '-W', '2', '10.0.0.2']).status, 0, 'the host pings the container end');
+    t.equal(cgroupFile(d, 'cpu', 'cpu.shares'), '512');
+    t.equal(cgroupFile(d, 'memory', 'memory.limit_in_bytes'), String(512 * 1024 * 1024));
+    t.equal(readFileSync(`/proc/${state(root, d).pid}/cmdline`, 'utf8').split('\0')[0], 'sleep');
+    corral(root, ['delete', '--force', d]);
+    prepare('netns', 'clean');
+  },
+);
 
 t.test('(b) all namespace kinds, a memory limit, an overlay where upper wins', async (t) => {
   prepare('allns');
@@ -55,7 +59,11 @@ t.test('(b) all namespace kinds, a memory limit, an overlay where upper wins', a
   t.equal(r.status, 0, messages(r.stderr));
   const lines = r.stdout.trim().split('\n');
   t.same(lines.slice(0, 4), ['from lower', 'upper wins', 'both', 'lower-only'], 'the merged view');
-  const host = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'].map((n) => execFileSync('readlink', [`/proc/self/ns/${n}`]).toString().trim());
+  const host = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'].map((n) =>
+    execFileSync('readlink', [`/proc/self/ns/${n}`])
+      .toString()
+      .trim(),
+  );
   t.equal(lines.length, 4 + host.length);
   lines.slice(4).forEach((l, i) => t.not(l, host[i], `a new ${host[i].split(':')[0]} namespace`));
   t.same(leftovers(root, c), []);
@@ -79,7 +87,10 @@ t.test('(d) a read-only bind of a host directory, 100M without swap, and exec in
   if (!hostHas('memory', 'memory.memsw.limit_in_bytes')) {
     // Its "swap off" is a memory+swap limit: refused where swap is not accounted.
     t.equal(run.status, 1, 'refused: this host has no swap accounting');
-    t.match(messages(run.stderr), /\/linux\/resources\/memory\/swap: cannot set \S+\/memory\.memsw\.limit_in_bytes to "104857600": not supported by this host \(no such file\) \(swap accounting is off/);
+    t.match(
+      messages(run.stderr),
+      /\/linux\/resources\/memory\/swap: cannot set \S+\/memory\.memsw\.limit_in_bytes to "104857600": not supported by this host \(no such file\) \(swap accounting is off/,
+    );
     t.same(leftovers(root, c), []);
     prepare('robind', 'clean');
     return;

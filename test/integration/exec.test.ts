@@ -33,8 +33,23 @@ t.test('exec runs in the container and exits with the process status', async (t)
 
 t.test('exec flags: --user, --env, --cwd, --detach with --pid-file', async (t) => {
   const { c } = running('flags');
-  const r = corral(root, ['exec', '--user', '1000:1000', '--additional-gids', '5', '--env', 'FOO=bar', '--env', 'PATH=/bin', '--cwd', '/tmp', c,
-    'sh', '-c', 'id -u; id -g; id -G; echo $FOO $PATH; pwd']);
+  const r = corral(root, [
+    'exec',
+    '--user',
+    '1000:1000',
+    '--additional-gids',
+    '5',
+    '--env',
+    'FOO=bar',
+    '--env',
+    'PATH=/bin',
+    '--cwd',
+    '/tmp',
+    c,
+    'sh',
+    '-c',
+    'id -u; id -g; id -G; echo $FOO $PATH; pwd',
+  ]);
   t.equal(r.status, 0, r.stderr);
   t.same(r.stdout.trim().split('\n'), ['1000', '1000', '1000 5', 'bar /bin', '/tmp']);
   const dir = scratch('pid-');
@@ -44,7 +59,7 @@ t.test('exec flags: --user, --env, --cwd, --detach with --pid-file', async (t) =
   t.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'sleep\x0030\x00');
   const rec = JSON.parse(readFileSync(join(root, c, 'state.json'), 'utf8'));
   const procs = readFileSync(join(rec.cgroups.paths[0], 'cgroup.procs'), 'utf8').split('\n').map(Number);
-  t.ok(procs.includes(pid), 'the exec\'d process is in the container\'s cgroup');
+  t.ok(procs.includes(pid), "the exec'd process is in the container's cgroup");
 });
 
 t.test('exec --process takes a process.json', async (t) => {
@@ -60,25 +75,27 @@ t.test('exec --process takes a process.json', async (t) => {
   t.match(messages(bad.stderr), /\/user\/uid: must be integer \(got "root"\)/);
 });
 
-t.test('exec applies oomScoreAdj: from --process, and the container\'s without it (as runc)', async (t) => {
-  const { c } = running('oomscore', (cfg) => { cfg.process.oomScoreAdj = 300; });
+t.test("exec applies oomScoreAdj: from --process, and the container's without it (as runc)", async (t) => {
+  const { c } = running('oomscore', (cfg) => {
+    cfg.process.oomScoreAdj = 300;
+  });
   const file = join(scratch('proc-'), 'process.json');
   writeFileSync(file, JSON.stringify({ args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', user: { uid: 0, gid: 0 }, oomScoreAdj: 500 }));
   const r = corral(root, ['exec', '--process', file, c]);
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, '500\n');
-  t.equal(corral(root, ['exec', c, 'cat', '/proc/self/oom_score_adj']).stdout, '300\n', 'the container\'s process value');
+  t.equal(corral(root, ['exec', c, 'cat', '/proc/self/oom_score_adj']).stdout, '300\n', "the container's process value");
   writeFileSync(file, JSON.stringify({ args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', user: { uid: 0, gid: 0 } }));
-  t.equal(corral(root, ['exec', '--process', file, c]).stdout, readFileSync('/proc/self/oom_score_adj', 'utf8'), 'none given: the caller\'s');
+  t.equal(corral(root, ['exec', '--process', file, c]).stdout, readFileSync('/proc/self/oom_score_adj', 'utf8'), "none given: the caller's");
 });
 
-t.test('exec gets the container\'s seccomp profile and capabilities', async (t) => {
+t.test("exec gets the container's seccomp profile and capabilities", async (t) => {
   const { c } = running('confined', (cfg) => {
     (cfg.linux as Record<string, unknown>).seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
   });
   const r = corral(root, ['exec', c, 'sh', '-c', 'mkdir /tmp/x 2>&1; grep -E "^Cap(Eff|Bnd)" /proc/self/status']);
   t.match(r.stdout, /Operation not permitted/);
-  t.match(r.stdout, /CapEff:\s+00000000000020e3\b/, 'the container\'s effective set');
+  t.match(r.stdout, /CapEff:\s+00000000000020e3\b/, "the container's effective set");
   const cap = corral(root, ['exec', '--cap', 'CAP_SYS_ADMIN', c, 'grep', 'CapEff', '/proc/self/status']);
   t.match(cap.stdout, /CapEff:\s+00000000002020e3\b/, '--cap adds CAP_SYS_ADMIN');
 });
@@ -107,7 +124,7 @@ t.test('exec --cgroup joins an existing sub-cgroup', async (t) => {
   const r = corral(root, ['exec', '--cgroup', 'memory:sub', c, 'cat', '/proc/self/cgroup']);
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, new RegExp(`:memory:/corral/${c}/sub\n`), 'in the memory sub-cgroup');
-  t.match(r.stdout, new RegExp(`:pids:/corral/${c}\n`), 'other hierarchies: the container\'s own cgroup');
+  t.match(r.stdout, new RegExp(`:pids:/corral/${c}\n`), "other hierarchies: the container's own cgroup");
   const bad = corral(root, ['exec', '--cgroup', 'nope', c, 'true']);
   t.match(messages(bad.stderr), /--cgroup nope: .*\/nope: no such cgroup/);
   const esc = corral(root, ['exec', '--cgroup', '../x', c, 'true']);

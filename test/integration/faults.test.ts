@@ -18,30 +18,162 @@ function nothingLeft(t: Test, c: string) {
 }
 
 const cases: [string, (c: Record<string, any>) => void, RegExp][] = [
-  ['uid of the wrong type', (c) => { c.process.user.uid = 'root'; }, /config\.json: \/process\/user\/uid: must be integer \(got "root"\)/],
-  ['namespace listed twice', (c) => { c.linux.namespaces.push({ type: 'pid' }); }, /\/linux\/namespaces\/5\/type: namespace "pid" is listed twice/],
-  ['unknown namespace type', (c) => { c.linux.namespaces.push({ type: 'bogus' }); }, /\/linux\/namespaces\/5\/type: must be one of/],
-  ['relative mount destination', (c) => { c.mounts.push({ destination: 'rel', type: 'tmpfs', source: 'tmpfs' }); }, /\/mounts\/5\/destination: must be an absolute path \(got "rel"\)/],
-  ['unknown propagation', (c) => { c.linux.rootfsPropagation = 'sideways'; }, /\/linux\/rootfsPropagation: must be one of "private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable" \(got "sideways"\)/],
+  [
+    'uid of the wrong type',
+    (c) => {
+      c.process.user.uid = 'root';
+    },
+    /config\.json: \/process\/user\/uid: must be integer \(got "root"\)/,
+  ],
+  [
+    'namespace listed twice',
+    (c) => {
+      c.linux.namespaces.push({ type: 'pid' });
+    },
+    /\/linux\/namespaces\/5\/type: namespace "pid" is listed twice/,
+  ],
+  [
+    'unknown namespace type',
+    (c) => {
+      c.linux.namespaces.push({ type: 'bogus' });
+    },
+    /\/linux\/namespaces\/5\/type: must be one of/,
+  ],
+  [
+    'relative mount destination',
+    (c) => {
+      c.mounts.push({ destination: 'rel', type: 'tmpfs', source: 'tmpfs' });
+    },
+    /\/mounts\/5\/destination: must be an absolute path \(got "rel"\)/,
+  ],
+  [
+    'unknown propagation',
+    (c) => {
+      c.linux.rootfsPropagation = 'sideways';
+    },
+    /\/linux\/rootfsPropagation: must be one of "private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable" \(got "sideways"\)/,
+  ],
   // No value may carry a NUL: the kernel would read only up to it.
-  ['NUL in a mount destination', (c) => { c.mounts.push({ destination: '/a\0dir', type: 'tmpfs', source: 'tmpfs' }); }, /^config\.json: \/mounts\/5\/destination: must not contain a NUL byte$/],
-  ['NUL in a mount option', (c) => { c.mounts[3].options.push('size=1m\0net'); }, /^config\.json: \/mounts\/3\/options\/2: must not contain a NUL byte$/],
-  ['NUL in a hook argument', (c) => { c.hooks = { prestart: [{ path: '/bin/true', args: ['true', 'a\0b'] }] }; }, /^config\.json: \/hooks\/prestart\/0\/args\/1: must not contain a NUL byte$/],
-  ['NUL in an env entry', (c) => { c.process.env.push('A=b\0c'); }, /^config\.json: \/process\/env\/2: must not contain a NUL byte$/],
-  ['NUL in an annotation key', (c) => { c.annotations = { 'a\0b': 'x' }; }, /^config\.json: \/annotations\/a\\u0000b: a key must not contain a NUL byte$/],
+  [
+    'NUL in a mount destination',
+    (c) => {
+      c.mounts.push({ destination: '/a\0dir', type: 'tmpfs', source: 'tmpfs' });
+    },
+    /^config\.json: \/mounts\/5\/destination: must not contain a NUL byte$/,
+  ],
+  [
+    'NUL in a mount option',
+    (c) => {
+      c.mounts[3].options.push('size=1m\0net');
+    },
+    /^config\.json: \/mounts\/3\/options\/2: must not contain a NUL byte$/,
+  ],
+  [
+    'NUL in a hook argument',
+    (c) => {
+      c.hooks = { prestart: [{ path: '/bin/true', args: ['true', 'a\0b'] }] };
+    },
+    /^config\.json: \/hooks\/prestart\/0\/args\/1: must not contain a NUL byte$/,
+  ],
+  [
+    'NUL in an env entry',
+    (c) => {
+      c.process.env.push('A=b\0c');
+    },
+    /^config\.json: \/process\/env\/2: must not contain a NUL byte$/,
+  ],
+  [
+    'NUL in an annotation key',
+    (c) => {
+      c.annotations = { 'a\0b': 'x' };
+    },
+    /^config\.json: \/annotations\/a\\u0000b: a key must not contain a NUL byte$/,
+  ],
   // Longer than the kernel takes: the step, the value (cut) and the errno.
-  ['a hostname longer than the kernel allows', (c) => { c.hostname = 'h'.repeat(70000); }, /^sethostname h{256}\.\.\.: invalid argument$/m],
-  ['a cwd longer than a name may be', (c) => { c.process.cwd = '/' + 'd'.repeat(300); }, /^cwd \/d{255}\.\.\.: file name too long$/m],
-  ['a mount destination longer than a path may be', (c) => { c.mounts.push({ destination: '/' + 'm'.repeat(5000), type: 'tmpfs', source: 'tmpfs' }); }, /^mount: create mount point \/m{255}\.\.\.: file name too long$/m],
-  ['missing rootfs', (c) => { c.root.path = '/nonexistent/rootfs'; }, /\/root\/path: rootfs \/nonexistent\/rootfs: no such file or directory/],
-  ['missing executable', (c) => { c.process.args = ['/bin/nonexistent']; }, /exec: \/bin\/nonexistent: no such file or directory/],
-  ['executable not in PATH', (c) => { c.process.args = ['nonexistent']; }, /exec: "nonexistent": executable file not found in \$PATH/],
-  ['unknown capability', (c) => { c.process.capabilities.bounding.push('CAP_TEST'); }, /\/process\/capabilities\/bounding\/6: unknown capability "CAP_TEST"/],
-  ['unknown rlimit', (c) => { c.process.rlimits = [{ type: 'RLIMIT_TEST', soft: 1, hard: 1 }]; }, /\/process\/rlimits\/0\/type: unknown rlimit "RLIMIT_TEST"/],
-  ['bind source missing', (c) => { c.mounts.push({ destination: '/x', type: 'bind', source: '/nonexistent-src', options: ['bind'] }); }, /\/mounts\/5\/source: \/nonexistent-src: no such file or directory/],
-  ['hostname without uts namespace', (c) => { c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'uts'); }, /\/hostname: setting the hostname needs a uts namespace/],
-  ['mount that fails in the kernel', (c) => { c.mounts.push({ destination: '/bad', type: 'nosuchfs', source: 'x' }); }, /nosuchfs on \/bad: no such device/],
-  ['namespace path that is not a namespace', (c) => { c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => n.type === 'network' ? { type: 'network', path: '/etc/hostname' } : n); }, /setns \/etc\/hostname: invalid argument/],
+  [
+    'a hostname longer than the kernel allows',
+    (c) => {
+      c.hostname = 'h'.repeat(70000);
+    },
+    /^sethostname h{256}\.\.\.: invalid argument$/m,
+  ],
+  [
+    'a cwd longer than a name may be',
+    (c) => {
+      c.process.cwd = '/' + 'd'.repeat(300);
+    },
+    /^cwd \/d{255}\.\.\.: file name too long$/m,
+  ],
+  [
+    'a mount destination longer than a path may be',
+    (c) => {
+      c.mounts.push({ destination: '/' + 'm'.repeat(5000), type: 'tmpfs', source: 'tmpfs' });
+    },
+    /^mount: create mount point \/m{255}\.\.\.: file name too long$/m,
+  ],
+  [
+    'missing rootfs',
+    (c) => {
+      c.root.path = '/nonexistent/rootfs';
+    },
+    /\/root\/path: rootfs \/nonexistent\/rootfs: no such file or directory/,
+  ],
+  [
+    'missing executable',
+    (c) => {
+      c.process.args = ['/bin/nonexistent'];
+    },
+    /exec: \/bin\/nonexistent: no such file or directory/,
+  ],
+  [
+    'executable not in PATH',
+    (c) => {
+      c.process.args = ['nonexistent'];
+    },
+    /exec: "nonexistent": executable file not found in \$PATH/,
+  ],
+  [
+    'unknown capability',
+    (c) => {
+      c.process.capabilities.bounding.push('CAP_TEST');
+    },
+    /\/process\/capabilities\/bounding\/6: unknown capability "CAP_TEST"/,
+  ],
+  [
+    'unknown rlimit',
+    (c) => {
+      c.process.rlimits = [{ type: 'RLIMIT_TEST', soft: 1, hard: 1 }];
+    },
+    /\/process\/rlimits\/0\/type: unknown rlimit "RLIMIT_TEST"/,
+  ],
+  [
+    'bind source missing',
+    (c) => {
+      c.mounts.push({ destination: '/x', type: 'bind', source: '/nonexistent-src', options: ['bind'] });
+    },
+    /\/mounts\/5\/source: \/nonexistent-src: no such file or directory/,
+  ],
+  [
+    'hostname without uts namespace',
+    (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'uts');
+    },
+    /\/hostname: setting the hostname needs a uts namespace/,
+  ],
+  [
+    'mount that fails in the kernel',
+    (c) => {
+      c.mounts.push({ destination: '/bad', type: 'nosuchfs', source: 'x' });
+    },
+    /nosuchfs on \/bad: no such device/,
+  ],
+  [
+    'namespace path that is not a namespace',
+    (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: '/etc/hostname' } : n));
+    },
+    /setns \/etc\/hostname: invalid argument/,
+  ],
 ];
 
 for (const [name, edit, want] of cases) {
@@ -56,11 +188,16 @@ for (const [name, edit, want] of cases) {
 
 t.test('every schema problem is listed at once', async (t) => {
   const c = id('many');
-  const r = corral(root, ['create', '--bundle', bundle(baseConfig(), (cfg) => {
-    (cfg.process as any).user.uid = 'root';
-    (cfg.process as any).cwd = 5;
-    (cfg as any).hostname = 7;
-  }), c]);
+  const r = corral(root, [
+    'create',
+    '--bundle',
+    bundle(baseConfig(), (cfg) => {
+      (cfg.process as any).user.uid = 'root';
+      (cfg.process as any).cwd = 5;
+      (cfg as any).hostname = 7;
+    }),
+    c,
+  ]);
   t.equal(r.status, 1);
   const m = messages(r.stderr);
   t.match(m, /\/process\/user\/uid: must be integer/);
@@ -72,12 +209,17 @@ t.test('every schema problem is listed at once', async (t) => {
 t.test('a failing prestart hook stops the container and runs poststop', async (t) => {
   const c = id('hookfail');
   const dir = scratch('hook-');
-  const r = corral(root, ['create', '--bundle', bundle(baseConfig(['sleep', '10']), (cfg) => {
-    (cfg as any).hooks = {
-      prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo boom >&2; exit 3'] }],
-      poststop: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/poststop`] }],
-    };
-  }), c]);
+  const r = corral(root, [
+    'create',
+    '--bundle',
+    bundle(baseConfig(['sleep', '10']), (cfg) => {
+      (cfg as any).hooks = {
+        prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo boom >&2; exit 3'] }],
+        poststop: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/poststop`] }],
+      };
+    }),
+    c,
+  ]);
   t.equal(r.status, 1);
   t.match(messages(r.stderr), /prestart hook \/hooks\/prestart\/0 \(\/bin\/sh\) failed: exit status 3, output: boom/);
   t.ok(existsSync(join(dir, 'poststop')), 'poststop ran');
@@ -107,11 +249,16 @@ t.test('no value of the config reaches a record of the plan as anything but itse
   // More records of each kind than any fixed table would hold.
   const c = id('many');
   const args = Array.from({ length: 2000 }, (_, i) => `a${i}`);
-  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'echo $#; id -G | wc -w', 'sh', ...args]), (cfg) => {
-    (cfg.process as any).user = { uid: 0, gid: 0, additionalGids: Array.from({ length: 300 }, (_, i) => 1000 + i) };
-    (cfg.process as any).env.push(...Array.from({ length: 1000 }, (_, i) => `V${i}=${i}`));
-    (cfg as any).linux.maskedPaths = Array.from({ length: 600 }, (_, i) => `/proc/nonexistent-${i}`);
-  }), c]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['sh', '-c', 'echo $#; id -G | wc -w', 'sh', ...args]), (cfg) => {
+      (cfg.process as any).user = { uid: 0, gid: 0, additionalGids: Array.from({ length: 300 }, (_, i) => 1000 + i) };
+      (cfg.process as any).env.push(...Array.from({ length: 1000 }, (_, i) => `V${i}=${i}`));
+      (cfg as any).linux.maskedPaths = Array.from({ length: 600 }, (_, i) => `/proc/nonexistent-${i}`);
+    }),
+    c,
+  ]);
   t.equal(r.status, 0, messages(r.stderr));
   t.equal(r.stdout, '2000\n301\n', '2000 arguments, 300 groups and gid 0');
   nothingLeft(t, c);
@@ -157,14 +304,24 @@ t.test('a number JSON cannot hold (1e400) is refused by its field', async (t) =>
 
 t.test('RLIMIT_NOFILE below what the init needs still starts the process with it', async (t) => {
   const c = id('nofile');
-  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'ulimit -n; ulimit -Hn']), (cfg) => {
-    (cfg.process as any).rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 1024 }];
-  }), c]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['sh', '-c', 'ulimit -n; ulimit -Hn']), (cfg) => {
+      (cfg.process as any).rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 1024 }];
+    }),
+    c,
+  ]);
   t.equal(r.status, 0, messages(r.stderr));
   t.equal(r.stdout, '0\n1024\n');
-  const both = corral(root, ['run', '--bundle', bundle(baseConfig(['true']), (cfg) => {
-    (cfg.process as any).rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 0 }];
-  }), id('nofile0')]);
+  const both = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['true']), (cfg) => {
+      (cfg.process as any).rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 0 }];
+    }),
+    id('nofile0'),
+  ]);
   t.equal(both.status, 0, `soft and hard 0: ${messages(both.stderr)}`);
   nothingLeft(t, c);
 });
@@ -172,9 +329,18 @@ t.test('RLIMIT_NOFILE below what the init needs still starts the process with it
 t.test('a hook killed at its timeout takes what it started with it', async (t) => {
   const c = id('hookgroup');
   const marker = `7.${process.pid}1`;
-  const r = corral(root, ['create', '--bundle', bundle(baseConfig(['true']), (cfg) => {
-    (cfg as any).hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `sleep ${marker} & sleep ${marker}; wait`], timeout: 1 }] };
-  }), c], { timeout: 20_000 });
+  const r = corral(
+    root,
+    [
+      'create',
+      '--bundle',
+      bundle(baseConfig(['true']), (cfg) => {
+        (cfg as any).hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `sleep ${marker} & sleep ${marker}; wait`], timeout: 1 }] };
+      }),
+      c,
+    ],
+    { timeout: 20_000 },
+  );
   t.equal(r.status, 1);
   t.match(messages(r.stderr), /prestart hook \/hooks\/prestart\/0 \(\/bin\/sh\): timed out after 1s/);
   t.same(processesWith(marker), [], 'neither the hook nor its child is left');
@@ -192,5 +358,8 @@ t.test('a config that cannot be read', async (t) => {
   t.match(messages(r2.stderr), /config.json: invalid JSON/);
   chmodSync(dir, 0o755);
   nothingLeft(t, c);
-  t.same(readdirSync(root).filter((n) => n.startsWith('unreadable')), []);
+  t.same(
+    readdirSync(root).filter((n) => n.startsWith('unreadable')),
+    [],
+  );
 });

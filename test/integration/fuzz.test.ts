@@ -14,8 +14,32 @@ const N = 90;
 let seed = 20261206;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed / 0x7fffffff);
 const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
-const WEIRD: unknown[] = [null, true, 0, -1, 1.5, 2 ** 53, -(2 ** 63), 1e300, '', 'x', '/', '../..', 'a'.repeat(5000), 'a\0b', [], {},
-  [1, 'two'], { a: 1 }, 'é😀', '/proc/self/fd/0', 'SCMP_ACT_KILL', 'CAP_SYS_ADMIN', 4294967296, '/dev/null'];
+const WEIRD: unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  2 ** 53,
+  -(2 ** 63),
+  1e300,
+  '',
+  'x',
+  '/',
+  '../..',
+  'a'.repeat(5000),
+  'a\0b',
+  [],
+  {},
+  [1, 'two'],
+  { a: 1 },
+  'é😀',
+  '/proc/self/fd/0',
+  'SCMP_ACT_KILL',
+  'CAP_SYS_ADMIN',
+  4294967296,
+  '/dev/null',
+];
 
 type Json = Record<string, any>;
 function paths(o: unknown, p: string[] = [], out: string[][] = []): string[][] {
@@ -76,6 +100,10 @@ t.test(`${N} broken configs: corral's own error or a run, never a stack, and not
     if (existsSync(join(root, c))) t.fail(`case ${i}: left its state directory`);
     ids.add(c);
   }
-  t.same(cgroupsMatching((n) => ids.has(n)), [], 'no cgroup left');
+  t.same(
+    cgroupsMatching((n) => ids.has(n)),
+    [],
+    'no cgroup left',
+  );
   t.pass(`${N} configs: ${outcomes.ran} ran, ${outcomes.refused} refused, none crashed, hung or leaked`);
 });

@@ -24,7 +24,7 @@ execFileSync('cp', ['-a', BUSYBOX_ROOTFS, ROOTFS]);
 const HOOK_ENV = ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'HOOKVAR=hello hook world'];
 const ANNOTATIONS = { 'org.example.key': 'value', 'org.example.other': 'x y' };
 const KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
-type Kind = typeof KINDS[number];
+type Kind = (typeof KINDS)[number];
 
 /**
  * A hook that records, under its name, its stdin (the state), environ, argv and one
@@ -47,16 +47,31 @@ function recorder(log: string, name: string, extra = ''): Hook {
   return { path: '/bin/sh', args: ['sh', '-c', script, 'hook-argv0', name], env: HOOK_ENV };
 }
 
-interface LogLine { name: string; uts: string; mnt: string; net: string; hostname: string; etcHostname: string; started: boolean }
+interface LogLine {
+  name: string;
+  uts: string;
+  mnt: string;
+  net: string;
+  hostname: string;
+  etcHostname: string;
+  started: boolean;
+}
 function readLog(log: string): LogLine[] {
   if (!existsSync(join(log, 'log'))) return [];
-  return readFileSync(join(log, 'log'), 'utf8').trim().split('\n').filter(Boolean).map((l) => {
-    const [name, uts, mnt, net, hostname, etcHostname, started] = l.split(' ');
-    return { name, uts, mnt, net, hostname, etcHostname, started: started === 'started' };
-  });
+  return readFileSync(join(log, 'log'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [name, uts, mnt, net, hostname, etcHostname, started] = l.split(' ');
+      return { name, uts, mnt, net, hostname, etcHostname, started: started === 'started' };
+    });
 }
 /** An environment as a shell passes it on, without what the shell itself adds. */
-const shellEnv = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !/^(PWD|OLDPWD|SHLVL|_)=/.test(l));
+const shellEnv = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l && !/^(PWD|OLDPWD|SHLVL|_)=/.test(l));
 const names = (log: string) => readLog(log).map((l) => l.name);
 const stateOf = (log: string, name: string) => JSON.parse(readFileSync(join(log, `${name}.json`), 'utf8')) as Record<string, any>;
 
@@ -93,8 +108,11 @@ t.test('all six kinds: at create, start and delete, in order, with the state on 
 
   const cr = corral(root, ['create', '--bundle', b, c]);
   t.equal(cr.status, 0, `create ${messages(cr.stderr)}`);
-  t.same(names(log), ['prestart.0', 'prestart.1', 'createRuntime.0', 'createRuntime.1', 'createContainer.0', 'createContainer.1'],
-    'create runs prestart, createRuntime and createContainer, each in config order');
+  t.same(
+    names(log),
+    ['prestart.0', 'prestart.1', 'createRuntime.0', 'createRuntime.1', 'createContainer.0', 'createContainer.1'],
+    'create runs prestart, createRuntime and createContainer, each in config order',
+  );
   const pid = state(root, c).pid as number;
   const ns = { uts: readlinkSync(`/proc/${pid}/ns/uts`), mnt: readlinkSync(`/proc/${pid}/ns/mnt`), net: readlinkSync(`/proc/${pid}/ns/net`) };
 
@@ -124,13 +142,17 @@ t.test('all six kinds: at create, start and delete, in order, with the state on 
       t.equal(l.etcHostname, readFileSync('/etc/hostname', 'utf8').trim(), `${k}: sees the host's files`);
     }
   }
-  t.equal(lines['startContainer.0'].etcHostname, 'busybox', 'startContainer sees the container\'s root (after pivot_root)');
+  t.equal(lines['startContainer.0'].etcHostname, 'busybox', "startContainer sees the container's root (after pivot_root)");
   t.equal(lines['createContainer.0'].etcHostname, readFileSync('/etc/hostname', 'utf8').trim(), 'createContainer runs before pivot_root');
 
   // The state on stdin.
   const want: Record<Kind, string[]> = {
-    prestart: ['creating', 'created'], createRuntime: ['creating'], createContainer: ['creating'],
-    startContainer: ['created'], poststart: ['running'], poststop: ['stopped'],
+    prestart: ['creating', 'created'],
+    createRuntime: ['creating'],
+    createContainer: ['creating'],
+    startContainer: ['created'],
+    poststart: ['running'],
+    poststop: ['stopped'],
   };
   for (const k of KINDS) {
     const s = stateOf(log, `${k}.0`);
@@ -151,7 +173,7 @@ t.test('all six kinds: at create, start and delete, in order, with the state on 
   }
 });
 
-t.test('createContainer sees the container\'s mounts under the rootfs', async (t) => {
+t.test("createContainer sees the container's mounts under the rootfs", async (t) => {
   const log = tempDir('hooklog');
   const c = id('ccmounts');
   const probe = `grep -c " ${ROOTFS}/proc " /proc/self/mountinfo > "$d/proc-mounted"; grep -c " ${ROOTFS}/hooklog " /proc/self/mountinfo > "$d/log-mounted"`;
@@ -164,24 +186,37 @@ t.test('createContainer sees the container\'s mounts under the rootfs', async (t
   t.same(leftovers(root, c), []);
 });
 
-t.test('a hook without args gets its path as argv[0]; without env, the runtime\'s environment (as runc)', async (t) => {
+t.test("a hook without args gets its path as argv[0]; without env, the runtime's environment (as runc)", async (t) => {
   const log = tempDir('hooklog');
   const script = join(log, 'noargs.sh');
   writeFileSync(script, `#!/bin/sh\ncat > /dev/null\necho "$0 $#" > ${log}/noargs\ntr "\\0" "\\n" < /proc/self/environ > ${log}/noargs.env\n`);
   chmodSync(script, 0o755);
   const c = id('noargs');
-  const r = corral(root, ['run', '--bundle', hookBundle(log, {
-    createRuntime: [{ path: script }],
-    // args[0] need not be the path: it is what the hook sees as argv[0].
-    poststart: [{ path: '/bin/sh', args: ['custom-argv0', '-c', `cat > /dev/null; tr "\\0" " " < /proc/$$/cmdline > ${log}/argv0`] }],
-    // "env": [] is an empty environment, not an absent one.
-    poststop: [{ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/null; tr "\\0" "\\n" < /proc/self/environ > ${log}/empty.env`], env: [] }],
-  }, 'true'), c], { env: { ...process.env, CORRAL_HOOK_MARK: 'from the runtime' } });
+  const r = corral(
+    root,
+    [
+      'run',
+      '--bundle',
+      hookBundle(
+        log,
+        {
+          createRuntime: [{ path: script }],
+          // args[0] need not be the path: it is what the hook sees as argv[0].
+          poststart: [{ path: '/bin/sh', args: ['custom-argv0', '-c', `cat > /dev/null; tr "\\0" " " < /proc/$$/cmdline > ${log}/argv0`] }],
+          // "env": [] is an empty environment, not an absent one.
+          poststop: [{ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/null; tr "\\0" "\\n" < /proc/self/environ > ${log}/empty.env`], env: [] }],
+        },
+        'true',
+      ),
+      c,
+    ],
+    { env: { ...process.env, CORRAL_HOOK_MARK: 'from the runtime' } },
+  );
   t.equal(r.status, 0, messages(r.stderr));
   t.equal(readFileSync(join(log, 'noargs'), 'utf8'), `${script} 0\n`);
   const env = shellEnv(join(log, 'noargs.env'));
-  t.ok(env.includes('CORRAL_HOOK_MARK=from the runtime'), 'the runtime\'s environment is inherited');
-  t.ok(env.includes(`PATH=${process.env.PATH}`), 'its PATH too (crun\'s test_hook_env_inherit)');
+  t.ok(env.includes('CORRAL_HOOK_MARK=from the runtime'), "the runtime's environment is inherited");
+  t.ok(env.includes(`PATH=${process.env.PATH}`), "its PATH too (crun's test_hook_env_inherit)");
   t.same(shellEnv(join(log, 'empty.env')), [], '"env": [] gives an empty environment');
   t.match(readFileSync(join(log, 'argv0'), 'utf8'), /^custom-argv0 -c /, 'argv[0] is args[0], not the path');
 });
@@ -192,10 +227,15 @@ t.test('a hook that times out is killed and fails the operation', async (t) => {
   for (const k of ['createRuntime', 'createContainer', 'prestart'] as const) {
     const c = id(`timeout-${k}`);
     const t0 = Date.now();
-    const r = corral(root, ['create', '--bundle', hookBundle(log, {
-      [k]: [{ path: '/bin/sleep', args: ['sleep', marker], timeout: 1 }],
-      poststop: [recorder(log, `poststop-${k}`)],
-    }), c]);
+    const r = corral(root, [
+      'create',
+      '--bundle',
+      hookBundle(log, {
+        [k]: [{ path: '/bin/sleep', args: ['sleep', marker], timeout: 1 }],
+        poststop: [recorder(log, `poststop-${k}`)],
+      }),
+      c,
+    ]);
     const took = Date.now() - t0;
     t.equal(r.status, 1, `${k}: create fails`);
     t.match(messages(r.stderr), new RegExp(`${k} hook.*timed out`), `${k}: says it timed out`);
@@ -233,10 +273,18 @@ t.test('a failing poststart hook fails start and stops the container; a failing 
   const log = tempDir('hooklog');
   const fail = (k: string): Hook => ({ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/null; echo ${k} failed >&2; exit 3`], env: HOOK_ENV });
   const c = id('warn');
-  t.equal(corral(root, ['create', '--bundle', hookBundle(log, {
-    poststart: [fail('poststart'), recorder(log, 'poststart.1')],
-    poststop: [fail('poststop'), recorder(log, 'poststop.1')],
-  }), c]).status, 0);
+  t.equal(
+    corral(root, [
+      'create',
+      '--bundle',
+      hookBundle(log, {
+        poststart: [fail('poststart'), recorder(log, 'poststart.1')],
+        poststop: [fail('poststop'), recorder(log, 'poststop.1')],
+      }),
+      c,
+    ]).status,
+    0,
+  );
   const pid = state(root, c).pid as number;
   const st = corral(root, ['start', c]);
   t.equal(st.status, 1, 'start fails');
@@ -265,10 +313,15 @@ t.test('a failing createRuntime, createContainer or startContainer hook fails th
   const fail = (k: string): Hook => ({ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/null; echo ${k} broke >&2; exit 4`], env: HOOK_ENV });
   for (const k of ['createRuntime', 'createContainer'] as const) {
     const c = id(`fail-${k}`);
-    const r = corral(root, ['create', '--bundle', hookBundle(log, {
-      [k]: [fail(k), recorder(log, `${k}-after`)],
-      poststop: [recorder(log, `poststop-${k}`)],
-    }), c]);
+    const r = corral(root, [
+      'create',
+      '--bundle',
+      hookBundle(log, {
+        [k]: [fail(k), recorder(log, `${k}-after`)],
+        poststop: [recorder(log, `poststop-${k}`)],
+      }),
+      c,
+    ]);
     t.equal(r.status, 1, `${k}: create fails`);
     t.match(messages(r.stderr), new RegExp(`${k} hook /hooks/${k}/0 \\(/bin/sh\\) failed: exit status 4, output: ${k} broke`));
     t.notOk(names(log).includes(`${k}-after`), `${k}: the later hooks of the kind do not run`);
@@ -276,14 +329,28 @@ t.test('a failing createRuntime, createContainer or startContainer hook fails th
     t.same(leftovers(root, c), [], `${k}: no state dir, no cgroup`);
     t.same(processesWith(join(root, c)), [], `${k}: no process`);
     t.same(mountsWith(ROOTFS), [], `${k}: no mount`);
-    t.same(corral(root, ['list', '-q']).stdout.split('\n').filter((l) => l === c), [], `${k}: not listed`);
+    t.same(
+      corral(root, ['list', '-q'])
+        .stdout.split('\n')
+        .filter((l) => l === c),
+      [],
+      `${k}: not listed`,
+    );
   }
   // startContainer: start fails, the process never runs, the container is stopped.
   const c = id('fail-startContainer');
-  t.equal(corral(root, ['create', '--bundle', hookBundle(log, {
-    startContainer: [fail('startContainer')],
-    poststop: [recorder(log, 'poststop-startContainer')],
-  }), c]).status, 0);
+  t.equal(
+    corral(root, [
+      'create',
+      '--bundle',
+      hookBundle(log, {
+        startContainer: [fail('startContainer')],
+        poststop: [recorder(log, 'poststop-startContainer')],
+      }),
+      c,
+    ]).status,
+    0,
+  );
   const pid = state(root, c).pid as number;
   const r = corral(root, ['start', c]);
   t.equal(r.status, 1, 'startContainer: start fails');
@@ -303,11 +370,17 @@ t.test('createContainer and startContainer enter the namespaces the container jo
   const log = tempDir('hooklog');
   const ns = `corral-hk-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
-  t.teardown(() => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } });
+  t.teardown(() => {
+    try {
+      execFileSync('ip', ['netns', 'del', ns]);
+    } catch {
+      /* gone */
+    }
+  });
   const c = id('joined');
   const b = hookBundle(log, { createContainer: [recorder(log, 'cc')], startContainer: [recorder(log, 'sc')] });
   const cfg = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Config;
-  cfg.linux.namespaces = cfg.linux.namespaces.map((n: { type: string }) => n.type === 'network' ? { type: 'network', path: `/var/run/netns/${ns}` } : n);
+  cfg.linux.namespaces = cfg.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: `/var/run/netns/${ns}` } : n));
   writeFileSync(join(b, 'config.json'), JSON.stringify(cfg));
   t.equal(corral(root, ['create', '--bundle', b, c]).status, 0);
   const pid = state(root, c).pid as number;
@@ -317,7 +390,7 @@ t.test('createContainer and startContainer enter the namespaces the container jo
   const lines = Object.fromEntries(readLog(log).map((l) => [l.name, l]));
   t.equal(lines.cc?.net, netns, 'createContainer: in the joined network namespace');
   t.equal(lines.sc?.net, netns, 'startContainer: in the joined network namespace');
-  t.equal(lines.sc?.uts, readlinkSync(`/proc/${pid}/ns/uts`), 'startContainer: in the container\'s new uts namespace');
+  t.equal(lines.sc?.uts, readlinkSync(`/proc/${pid}/ns/uts`), "startContainer: in the container's new uts namespace");
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
   t.same(leftovers(root, c), []);
 });

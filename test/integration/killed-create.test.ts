@@ -93,8 +93,10 @@ async function sweep(t: Test, b: string, name: string, points: number, reps: num
       }
     }
   }
-  t.comment(`${name}: create takes ~${length} ms; killed at ${points} points from 0 to ${Math.round(length * 1.25)} ms, ${reps} times each: `
-    + `${points * reps} runs, ${before} left something before delete --force, ${after} after`);
+  t.comment(
+    `${name}: create takes ~${length} ms; killed at ${points} points from 0 to ${Math.round(length * 1.25)} ms, ${reps} times each: ` +
+      `${points * reps} runs, ${before} left something before delete --force, ${after} after`,
+  );
   t.equal(after, 0, 'nothing left after delete --force, at any point');
 }
 
@@ -138,7 +140,10 @@ function run(): void {
     const id2 = f.id('running');
     const child = spawn(CORRAL, ['--root', f.root, 'create', '--bundle', slow, id2], { stdio: 'ignore' });
     const exited = new Promise((res) => child.on('exit', res));
-    t.ok(until(() => existsSync(marker), 10_000), 'the create is in its hook');
+    t.ok(
+      until(() => existsSync(marker), 10_000),
+      'the create is in its hook',
+    );
     const d = corral(f.root, ['delete', id2]);
     t.equal(d.status, 1);
     t.equal(messages(d.stderr), 'container does not exist');
@@ -153,7 +158,10 @@ function run(): void {
 
   t.test('a full state filesystem', async (t) => {
     const b = bundle(baseConfig(['sleep', '100']));
-    for (const [kind, opts, unit] of [['no space', 'size=64k', 4096], ['no inodes', 'nr_inodes=24', 0]] as const) {
+    for (const [kind, opts, unit] of [
+      ['no space', 'size=64k', 4096],
+      ['no inodes', 'nr_inodes=24', 0],
+    ] as const) {
       t.test(kind, async (t) => {
         const root = f.tempDir('full');
         if (spawnSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', root]).status !== 0) {
@@ -203,7 +211,12 @@ function run(): void {
         t.equal(JSON.parse(s.stdout).status, 'created');
         if (!unit) {
           // Not one inode left: delete cannot take the lock, and says so; then it can.
-          for (let i = 0; ; i++) try { writeFileSync(join(root, `again${i}`), ''); } catch { break; }
+          for (let i = 0; ; i++)
+            try {
+              writeFileSync(join(root, `again${i}`), '');
+            } catch {
+              break;
+            }
           const d = corral(root, ['delete', '--force', other]);
           t.equal(d.status, 1);
           t.match(messages(d.stderr), new RegExp(`^lock ${root}/${other}/lock: no space left on device$`));

@@ -155,13 +155,18 @@ t.test('list shows containers as table, json and ids', async (t) => {
   t.match(corral(root, ['list']).stdout, new RegExp(`^ID +PID +STATUS +BUNDLE +CREATED +OWNER\\n(.*\\n)*${c} +\\d+ +created `));
   t.match(corral(root, ['list', '-q']).stdout.split('\n'), [c]);
   const json = JSON.parse(corral(root, ['list', '--format', 'json']).stdout);
-  t.match(json.find((x: { id: string }) => x.id === c), { id: c, status: 'created' });
+  t.match(
+    json.find((x: { id: string }) => x.id === c),
+    { id: c, status: 'created' },
+  );
   corral(root, ['delete', '--force', c]);
 });
 
 t.test('a container created without process stops at start', async (t) => {
   const c = id('noproc');
-  const b = bundle(baseConfig(), (cfg) => { delete (cfg as Record<string, unknown>).process; });
+  const b = bundle(baseConfig(), (cfg) => {
+    delete (cfg as Record<string, unknown>).process;
+  });
   t.equal(corral(root, ['create', '--bundle', b, c]).status, 0);
   t.equal(state(root, c).status, 'created');
   const s = corral(root, ['start', c]);

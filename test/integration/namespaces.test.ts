@@ -93,7 +93,9 @@ t.test('uts: hostname and domainname are set in the container only', async (t) =
 t.test('ipc: System V objects of the host are not visible', async (t) => {
   const made = /(\d+)/.exec(execFileSync('ipcmk', ['-M', '4096'], { encoding: 'utf8' }))?.[1];
   t.ok(made, 'a shm segment on the host');
-  t.teardown(() => { if (made) spawnQuiet('ipcrm', ['-m', made]); });
+  t.teardown(() => {
+    if (made) spawnQuiet('ipcrm', ['-m', made]);
+  });
   t.ok(readFileSync('/proc/sysvipc/shm', 'utf8').trim().split('\n').length >= 2, 'the host lists it');
   const out = run(t, 'ipc', 'cat /proc/sysvipc/shm | wc -l; readlink /proc/self/ns/ipc');
   const [lines, ns] = out.trim().split('\n');
@@ -104,7 +106,14 @@ t.test('ipc: System V objects of the host are not visible', async (t) => {
 t.test('network: a new namespace has only lo', async (t) => {
   const out = run(t, 'net', 'ip -o link | cut -d: -f2; echo --; ls /sys/class/net; readlink /proc/self/ns/net');
   const [links, rest] = out.split('--\n');
-  t.same(links.trim().split('\n').map((s) => s.trim()), ['lo'], 'ip link: only lo');
+  t.same(
+    links
+      .trim()
+      .split('\n')
+      .map((s) => s.trim()),
+    ['lo'],
+    'ip link: only lo',
+  );
   const lines = rest.trim().split('\n');
   t.same(lines.slice(0, -1).join(' ').split(/\s+/), ['lo'], '/sys/class/net: only lo');
   t.not(lines[lines.length - 1], hostNs('net'));
@@ -125,9 +134,12 @@ t.test('network: joins a named namespace by path', { skip: requires([!!LINK, 'br
   const nsInode = readlinkSync(`/proc/self/ns/net`); // the host's, for contrast
   const out = run(t, 'netjoin', 'ip -o link | cut -d: -f2 | sed "s/@.*//"; stat -L -c %i /proc/self/ns/net', (c) => {
     const cfg = c as Config;
-    cfg.linux.namespaces = cfg.linux.namespaces.map((n: { type: string }) => n.type === 'network' ? { type: 'network', path: `/var/run/netns/${ns}` } : n);
+    cfg.linux.namespaces = cfg.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: `/var/run/netns/${ns}` } : n));
   });
-  const lines = out.trim().split('\n').map((s) => s.trim());
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((s) => s.trim());
   t.same(lines.slice(0, -1).sort(), [dev, 'lo'].sort(), 'the interface made in the named namespace is there, nothing of the host');
   t.equal(lines[lines.length - 1], String(execFileSync('stat', ['-L', '-c', '%i', `/var/run/netns/${ns}`], { encoding: 'utf8' }).trim()), 'the same namespace inode');
   t.not(`net:[${lines[lines.length - 1]}]`, nsInode);
@@ -142,7 +154,10 @@ t.test('mount: the container mounts stay inside, the host mounts stay outside', 
   const points = lines.slice(0, -1);
   t.not(lines[lines.length - 1], hostNs('mnt'));
   for (const p of ['/', '/proc', '/dev', '/dev/pts', '/tmp', '/sys']) t.ok(points.includes(p), `${p} mounted inside`);
-  t.notOk(points.some((p) => p.startsWith(BUSYBOX_ROOTFS) || p.startsWith('/work')), 'no host path in the container mount table');
+  t.notOk(
+    points.some((p) => p.startsWith(BUSYBOX_ROOTFS) || p.startsWith('/work')),
+    'no host path in the container mount table',
+  );
   t.notOk(points.includes('/sys/fs/cgroup/memory'), 'no host cgroup mounts');
   const { c, pid } = started(t, 'mntout', ['sleep', '30']);
   t.same(mountsWith(BUSYBOX_ROOTFS), [], 'no container mount is visible on the host');
@@ -153,18 +168,25 @@ t.test('mount: the container mounts stay inside, the host mounts stay outside', 
 t.test('cgroup: a new cgroup namespace is rooted at the container cgroup', async (t) => {
   const inside = run(t, 'cgns', 'cat /proc/self/cgroup; readlink /proc/self/ns/cgroup', (c) => {
     (c as Config).linux.namespaces.push({ type: 'cgroup' });
-  }).trim().split('\n');
+  })
+    .trim()
+    .split('\n');
   const ns = inside.pop();
   t.not(ns, hostNs('cgroup'));
   t.ok(inside.length > 0);
   for (const l of inside) t.match(l, /^\d+:[^:]*:\/$/, `rooted: ${l}`);
-  const { c, pid } = started(t, 'cgnsout', ['sleep', '30'], (cfg) => { (cfg as Config).linux.namespaces.push({ type: 'cgroup' }); });
+  const { c, pid } = started(t, 'cgnsout', ['sleep', '30'], (cfg) => {
+    (cfg as Config).linux.namespaces.push({ type: 'cgroup' });
+  });
   const outside = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
   for (const l of outside) t.match(l, new RegExp(`/corral/${c}$`), `from outside, in its cgroup: ${l}`);
   remove(t, c);
   // Without a cgroup namespace the process sees its full cgroup path.
   const shared = run(t, 'nocgns', 'cat /proc/self/cgroup').trim().split('\n');
-  t.ok(shared.some((l) => l.endsWith(`/corral/nocgns-${process.pid}`)), 'the host cgroup path is visible without a cgroup namespace');
+  t.ok(
+    shared.some((l) => l.endsWith(`/corral/nocgns-${process.pid}`)),
+    'the host cgroup path is visible without a cgroup namespace',
+  );
 });
 
 t.test('user: id maps, the host uid from outside, unmapped owners are nobody', async (t) => {
@@ -206,19 +228,32 @@ t.test('user: the state root may be private to the host root', async (t) => {
   t.same(leftovers(priv, c), []);
 });
 
-t.test('user: joining another container\'s user namespace by path', async (t) => {
+t.test("user: joining another container's user namespace by path", async (t) => {
   const a = started(t, 'userjoina', ['sleep', '30'], userns(200000));
   const c = id('userjoinb');
-  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'id; readlink /proc/self/ns/user; cat /proc/self/uid_map']), (cfg) => {
-    const x = cfg as Config;
-    x.linux.namespaces = [
-      { type: 'user', path: `/proc/${a.pid}/ns/user` }, { type: 'network', path: `/proc/${a.pid}/ns/net` },
-      { type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' },
-    ];
-  }), c]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['sh', '-c', 'id; readlink /proc/self/ns/user; cat /proc/self/uid_map']), (cfg) => {
+      const x = cfg as Config;
+      x.linux.namespaces = [
+        { type: 'user', path: `/proc/${a.pid}/ns/user` },
+        { type: 'network', path: `/proc/${a.pid}/ns/net` },
+        { type: 'pid' },
+        { type: 'mount' },
+        { type: 'ipc' },
+        { type: 'uts' },
+      ];
+    }),
+    c,
+  ]);
   // The init must become root of the joined namespace (host uid 0 is unmapped there).
   t.equal(r.status, 0, `runs in the joined user namespace ${messages(r.stderr)}`);
-  t.match(r.stdout, new RegExp(`^uid=0\\(root\\) gid=0\\(root\\)\\n${nsOf(a.pid, 'user').replace(/[[\]]/g, '\\$&')}\\n\\s*0\\s+200000\\s+65536\\n$`), 'root of the other container\'s user namespace');
+  t.match(
+    r.stdout,
+    new RegExp(`^uid=0\\(root\\) gid=0\\(root\\)\\n${nsOf(a.pid, 'user').replace(/[[\]]/g, '\\$&')}\\n\\s*0\\s+200000\\s+65536\\n$`),
+    "root of the other container's user namespace",
+  );
   t.same(leftovers(root, c), []);
   remove(t, a.c);
 });
@@ -234,14 +269,26 @@ t.test('time: boottime and monotonic offsets', async (t) => {
   const lines = out.trim().split('\n');
   const inside = Number(lines[0].split(' ')[0]);
   t.ok(inside >= before + 1_000_000 - 1 && inside <= after + 1_000_000 + 1, `uptime inside ${inside} = outside (${before}..${after}) + 1000000`);
-  const offs = Object.fromEntries(lines.slice(1, -1).map((l) => { const [k, s, n] = l.trim().split(/\s+/); return [k, `${s} ${n}`]; }));
+  const offs = Object.fromEntries(
+    lines.slice(1, -1).map((l) => {
+      const [k, s, n] = l.trim().split(/\s+/);
+      return [k, `${s} ${n}`];
+    }),
+  );
   t.same(offs, { monotonic: `${7 * 86400} 0`, boottime: '1000000 0' }, 'timens_offsets');
   t.not(lines[lines.length - 1], hostNs('time'));
 });
 
-t.test('joining another running container\'s namespaces by path', async (t) => {
-  const a = started(t, 'joina', ['sleep', '30'], (c) => { (c as Config).hostname = 'corral-a'; });
-  const types: [string, string][] = [['pid', 'pid'], ['network', 'net'], ['ipc', 'ipc'], ['uts', 'uts']];
+t.test("joining another running container's namespaces by path", async (t) => {
+  const a = started(t, 'joina', ['sleep', '30'], (c) => {
+    (c as Config).hostname = 'corral-a';
+  });
+  const types: [string, string][] = [
+    ['pid', 'pid'],
+    ['network', 'net'],
+    ['ipc', 'ipc'],
+    ['uts', 'uts'],
+  ];
   const out = run(t, 'joinb', 'hostname; echo $$; for n in pid net ipc uts mnt; do readlink /proc/self/ns/$n; done; ps -o pid,args', (c) => {
     const cfg = c as Config;
     delete cfg.hostname;
@@ -252,11 +299,14 @@ t.test('joining another running container\'s namespaces by path', async (t) => {
   t.not(lines[1], '1', 'not PID 1: the pid namespace already has one');
   types.forEach(([, proc], i) => t.equal(lines[2 + i], nsOf(a.pid, proc), `same ${proc} namespace as the other container`));
   t.not(lines[6], nsOf(a.pid, 'mnt'), 'a mount namespace of its own');
-  t.ok(lines.slice(7).some((l) => /^\s*1 sleep 30$/.test(l)), 'sees the other container\'s PID 1');
+  t.ok(
+    lines.slice(7).some((l) => /^\s*1 sleep 30$/.test(l)),
+    "sees the other container's PID 1",
+  );
   remove(t, a.c);
 });
 
-t.test('every namespace created new differs from the host\'s', async (t) => {
+t.test("every namespace created new differs from the host's", async (t) => {
   const all = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'];
   const allNew = (c: Config) => {
     c.linux.namespaces = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'time'].map((type) => ({ type }));
@@ -266,7 +316,9 @@ t.test('every namespace created new differs from the host\'s', async (t) => {
   const first = started(t, 'allns1', ['sleep', '30'], (c) => allNew(c as Config));
   const outside = all.map((n) => nsOf(first.pid, n));
   all.forEach((n, i) => t.not(outside[i], hostNs(n), `${n}: ${outside[i]} is new (from outside)`));
-  const inside = run(t, 'allns2', all.map((n) => `readlink /proc/self/ns/${n}`).join('; '), (c) => allNew(c as Config)).trim().split('\n');
+  const inside = run(t, 'allns2', all.map((n) => `readlink /proc/self/ns/${n}`).join('; '), (c) => allNew(c as Config))
+    .trim()
+    .split('\n');
   t.equal(inside.length, all.length);
   all.forEach((n, i) => {
     t.match(inside[i], new RegExp(`^${n}:\\[\\d+\\]$`));
@@ -276,7 +328,7 @@ t.test('every namespace created new differs from the host\'s', async (t) => {
   remove(t, first.c);
 });
 
-t.test('without a namespace entry the host\'s is shared', async (t) => {
+t.test("without a namespace entry the host's is shared", async (t) => {
   const out = run(t, 'shared', 'readlink /proc/self/ns/net; readlink /proc/self/ns/ipc', (c) => {
     const cfg = c as Config;
     cfg.linux.namespaces = cfg.linux.namespaces.filter((n: { type: string }) => n.type !== 'network' && n.type !== 'ipc');

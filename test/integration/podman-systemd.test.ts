@@ -12,7 +12,10 @@ import { BUSYBOX_ROOTFS, CORRAL, ROOT, cgroupsNamed, mountsWith, testFile, type 
 const HARNESS = join(ROOT, 'test/lib/systemd-host.sh');
 const CGNAME = `corral-pmsd-${process.pid}`;
 const IMAGE = 'localhost/busybox:corral';
-const RUNTIMES = [{ name: 'runc', path: '/usr/sbin/runc' }, { name: 'corral', path: CORRAL }];
+const RUNTIMES = [
+  { name: 'runc', path: '/usr/sbin/runc' },
+  { name: 'corral', path: CORRAL },
+];
 
 let booted = false;
 const { root } = testFile(t, () => {
@@ -34,14 +37,17 @@ for (const d of ['root', 'runroot', 'tmp', 'imgtmp', 'io']) mkdirSync(P(d), { re
 // netns none: the systemd shares the host's network namespace but has its own /run and
 // /etc, so netavark would share the host's bridge and iptables without sharing its lock
 // and IPAM database with the host's podman.
-writeFileSync(P('containers.conf'), `[containers]
+writeFileSync(
+  P('containers.conf'),
+  `[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 netns = "none"
 
 [engine]
 events_logger = "file"
 image_copy_tmp_dir = "${P('imgtmp')}"
-`);
+`,
+);
 
 let seq = 0;
 /** A command inside the systemd. stdout/stderr are files: conmon keeps them open. */
@@ -58,23 +64,33 @@ function inside(cmd: string[], extraEnv: Record<string, string> = {}): Run {
   }
 }
 function podman(args: string[]): Run {
-  return inside(['podman', '--root', P('root'), '--runroot', P('runroot'), '--tmpdir', P('tmp'), '--cgroup-manager=systemd', ...args],
-    { CONTAINERS_CONF: P('containers.conf'), TMPDIR: P('imgtmp') });
+  return inside(['podman', '--root', P('root'), '--runroot', P('runroot'), '--tmpdir', P('tmp'), '--cgroup-manager=systemd', ...args], {
+    CONTAINERS_CONF: P('containers.conf'),
+    TMPDIR: P('imgtmp'),
+  });
 }
 /** `systemctl show` as a map. */
 function show(unit: string, props: string[]): Record<string, string> {
-  const out = inside(['systemctl', 'show', unit, '-p', props.join(',')]).stdout.trim().split('\n');
+  const out = inside(['systemctl', 'show', unit, '-p', props.join(',')])
+    .stdout.trim()
+    .split('\n');
   return Object.fromEntries(out.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 /** A file of the container's scope, seen from the host. */
-const scopeFile = (id: string, ctrl: string, file: string) =>
-  readFileSync(join('/sys/fs/cgroup', ctrl, CGNAME, 'machine.slice', `libpod-${id}.scope`, file), 'utf8').trim();
+const scopeFile = (id: string, ctrl: string, file: string) => readFileSync(join('/sys/fs/cgroup', ctrl, CGNAME, 'machine.slice', `libpod-${id}.scope`, file), 'utf8').trim();
 /** Every container podman made (run --rm ones too), from its event log. */
-const created = () => [...new Set(readFileSync(P('tmp', 'events', 'events.log'), 'utf8').split('\n').filter(Boolean)
-  .map((l) => JSON.parse(l) as Record<string, string>).filter((e) => e.Type === 'container' && e.Status === 'create').map((e) => e.ID))];
+const created = () => [
+  ...new Set(
+    readFileSync(P('tmp', 'events', 'events.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, string>)
+      .filter((e) => e.Type === 'container' && e.Status === 'create')
+      .map((e) => e.ID),
+  ),
+];
 /** A status assertion that quotes stderr when it fails. */
-const status = (t: Test, r: Run, want: number, what: string) =>
-  t.equal(r.status, want, `${what}: ${want}${r.status === want ? '' : ` — stderr: ${r.stderr.trim()}`}`);
+const status = (t: Test, r: Run, want: number, what: string) => t.equal(r.status, want, `${what}: ${want}${r.status === want ? '' : ` — stderr: ${r.stderr.trim()}`}`);
 /** A case, as one subtest per runtime: a runtime's failure does not cut the other's short. */
 function each(name: string, fn: (t: Test, pm: (args: string[]) => Run) => void): void {
   t.test(name, async (t) => {
@@ -105,10 +121,16 @@ each('run -d with resources: the scope, exec, pause, stop, rm', (t, pm) => {
   const id = r.stdout.trim();
   const unit = `libpod-${id}.scope`;
   // This host is hybrid: systemd's v1 names for the limits.
-  t.same(show(unit, ['ActiveState', 'MemoryLimit', 'TasksMax', 'CPUShares']),
-    { ActiveState: 'active', MemoryLimit: '67108864', TasksMax: '30', CPUShares: '512' }, 'systemd has the scope with the limits');
-  t.same([scopeFile(id, 'memory', 'memory.limit_in_bytes'), scopeFile(id, 'pids', 'pids.max'), scopeFile(id, 'cpu', 'cpu.shares')],
-    ['67108864', '30', '512'], 'and so do the files');
+  t.same(
+    show(unit, ['ActiveState', 'MemoryLimit', 'TasksMax', 'CPUShares']),
+    { ActiveState: 'active', MemoryLimit: '67108864', TasksMax: '30', CPUShares: '512' },
+    'systemd has the scope with the limits',
+  );
+  t.same(
+    [scopeFile(id, 'memory', 'memory.limit_in_bytes'), scopeFile(id, 'pids', 'pids.max'), scopeFile(id, 'cpu', 'cpu.shares')],
+    ['67108864', '30', '512'],
+    'and so do the files',
+  );
   // The container's /sys/fs/cgroup (v1: each hierarchy bound from the container's own
   // cgroup) and the exec'd process's cgroup: both the scope's.
   const e = podman(['exec', id, 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; grep :memory: /proc/self/cgroup']);
@@ -140,7 +162,11 @@ t.test('nothing left behind', async (t) => {
   t.ok(ids.length >= 8, `the event log lists the ${ids.length} containers podman made`);
   // Units of the containers and of their conmons.
   t.equal(inside(['systemctl', 'list-units', '--all', '--plain', '--no-legend', 'libpod*']).stdout, '', 'no libpod units');
-  t.same(ids.flatMap((id) => cgroupsNamed(`libpod-${id}.scope`)), [], 'no container cgroups');
+  t.same(
+    ids.flatMap((id) => cgroupsNamed(`libpod-${id}.scope`)),
+    [],
+    'no container cgroups',
+  );
   t.equal(inside(['sh', '-c', 'find /run/runc /run/corral -mindepth 1 2>/dev/null']).stdout, '', 'no runtime state');
   const sdMounts = readFileSync(`/proc/${readFileSync(join(sdDir, 'pid'), 'utf8').trim()}/mountinfo`, 'utf8');
   t.notMatch(sdMounts, /\/(merged|userdata\/shm) /, 'no container rootfs or shm mounted in the systemd');

@@ -47,8 +47,10 @@ writeFileSync(CONF, BASE_CONF);
 // The containers.conf way: runtimes by name, and runtime_supports_json (podman then
 // passes --log-format=json --log FILE and reads FILE as one JSON object).
 const JSON_CONF = D('containers-json.conf');
-writeFileSync(JSON_CONF, BASE_CONF.replace('[engine]\n', '[engine]\nruntime_supports_json = ["corral", "runc"]\n') +
-  `\n[engine.runtimes]\ncorral = ["${CORRAL}"]\nrunc = ["${RUNC}"]\n`);
+writeFileSync(
+  JSON_CONF,
+  BASE_CONF.replace('[engine]\n', '[engine]\nruntime_supports_json = ["corral", "runc"]\n') + `\n[engine.runtimes]\ncorral = ["${CORRAL}"]\nrunc = ["${RUNC}"]\n`,
+);
 
 interface Run {
   status: number | null;
@@ -80,8 +82,11 @@ function spawnFiles(cmd: string, args: string[], o: Opts = {}): Run {
   try {
     const r = spawnSync(cmd, args, {
       // TMPDIR: podman's own temporary files (it would use /var/tmp) stay in DIR too.
-      cwd: o.cwd ?? DIR, env: { ...process.env, CONTAINERS_CONF: o.conf ?? CONF, TMPDIR: D('imgtmp') }, stdio: [fin, fout, ferr],
-      timeout: o.timeout ?? 60_000, killSignal: 'SIGKILL',
+      cwd: o.cwd ?? DIR,
+      env: { ...process.env, CONTAINERS_CONF: o.conf ?? CONF, TMPDIR: D('imgtmp') },
+      stdio: [fin, fout, ferr],
+      timeout: o.timeout ?? 60_000,
+      killSignal: 'SIGKILL',
     });
     return { status: r.status, signal: r.signal, stdout: readFileSync(files.out, 'utf8'), stderr: readFileSync(files.err, 'utf8') };
   } finally {
@@ -96,7 +101,10 @@ const podman = (args: string[], o: Opts = {}) => spawnFiles('podman', [...GLOBAL
 const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
 class Runtime {
-  constructor(readonly name: 'corral' | 'runc', readonly path: string) {}
+  constructor(
+    readonly name: 'corral' | 'runc',
+    readonly path: string,
+  ) {}
 
   /** podman --runtime <this runtime> ARGS */
   pm(args: string[], o: Opts = {}): Run {
@@ -189,7 +197,12 @@ function podmanCgroups(): string[] {
 /** Every container this run's podman made, from its event log (run --rm ones included). */
 function createdContainers(): string[] {
   const log = D('tmp', 'events', 'events.log');
-  const events = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>) : [];
+  const events = existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, string>)
+    : [];
   return [...new Set(events.filter((e) => e.Type === 'container' && e.Status === 'create').map((e) => e.ID))];
 }
 
@@ -240,7 +253,7 @@ const cases: Case[] = [
       const cid = D('io', `cid-${rt.name}`);
       const r = rt.run(['--cidfile', cid], ['echo', 'hi']);
       status(t, r, 0, say, 'run --rm echo hi');
-      t.equal(r.stdout, 'hi\n', say('the container\'s output'));
+      t.equal(r.stdout, 'hi\n', say("the container's output"));
       const id = readFileSync(cid, 'utf8').trim();
       rmSync(cid);
       t.ok(isId(id), say('--cidfile holds the id'));
@@ -249,17 +262,17 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'exit codes (the container\'s, and 125/126/127 from runtime errors)',
+    name: "exit codes (the container's, and 125/126/127 from runtime errors)",
     fn: (t, rt, say) => {
-      status(t, rt.run([], ['sh', '-c', 'exit 3']), 3, say, 'the container\'s status');
+      status(t, rt.run([], ['sh', '-c', 'exit 3']), 3, say, "the container's status");
       const nf = rt.run([], ['nonexistent']);
       status(t, nf, 127, say, 'a command that does not exist');
       // (text log lines, as a runtime not in runtime_supports_json writes them, escape the quotes)
-      t.match(nf.stderr, /exec: \\?"nonexistent\\?": executable file not found in \$PATH/, say('the runtime\'s message reaches the user'));
+      t.match(nf.stderr, /exec: \\?"nonexistent\\?": executable file not found in \$PATH/, say("the runtime's message reaches the user"));
       t.match(nf.stderr, /OCI runtime attempted to invoke a command that was not found/, say('podman classified it as not found'));
       const nx = rt.run([], ['/etc/passwd']);
       status(t, nx, 126, say, 'a file that is not executable');
-      t.match(nx.stderr, /exec: \\?"?\/etc\/passwd\\?"?: permission denied/, say('the runtime\'s message reaches the user'));
+      t.match(nx.stderr, /exec: \\?"?\/etc\/passwd\\?"?: permission denied/, say("the runtime's message reaches the user"));
       t.match(nx.stderr, /: OCI permission denied\n$/, say('podman classified it as permission denied'));
       // Neither: a bind mount of a file onto a directory is a plain runtime error.
       const bad = rt.run(['-v', `${D('containers.conf')}:/bin:ro`], ['true']);
@@ -269,7 +282,7 @@ const cases: Case[] = [
       const id = rt.pm(['create', IMAGE, 'nonexistent']).stdout.trim();
       const st = podman(['start', id]);
       status(t, st, 125, say, 'podman start of a container whose command does not exist');
-      t.match(st.stderr, /executable file not found in \$PATH/, say('with the runtime\'s message'));
+      t.match(st.stderr, /executable file not found in \$PATH/, say("with the runtime's message"));
       podman(['rm', '-f', id]);
     },
   },
@@ -288,7 +301,7 @@ const cases: Case[] = [
     fn: (t, rt, say) => {
       const r = rt.tty(['run', '--rm', '-t', IMAGE, 'sh', '-c', 'tty; stty size; echo $TERM; [ -t 0 ] && echo stdin-tty; exit 4']);
       status(t, r, 4, say, 'run -t');
-      t.match(r.stdout, /^\/dev\/pts\/0\n33 101\nxterm\nstdin-tty\n/, say('a pty of podman\'s size, TERM=xterm'));
+      t.match(r.stdout, /^\/dev\/pts\/0\n33 101\nxterm\nstdin-tty\n/, say("a pty of podman's size, TERM=xterm"));
       // The shell outlives script(1)'s late ^D (see exec -it below).
       const it = rt.tty(['run', '--rm', '-it', IMAGE, 'sh'], 'echo typed-$((6*7))\nsleep 3; exit 5\n');
       status(t, it, 5, say, 'run -it with typed input');
@@ -300,21 +313,24 @@ const cases: Case[] = [
     fn: (t, rt, say) => {
       const id = rt.detached([], ['sleep', '600']);
       const r = podman(['exec', id, 'sh', '-c', 'echo $$; cat /proc/1/cmdline; echo; exit 9']);
-      status(t, r, 9, say, 'exec passes the process\'s status');
+      status(t, r, 9, say, "exec passes the process's status");
       // eslint-disable-next-line no-control-regex -- /proc/PID/cmdline ends each argument with a NUL
-      t.match(r.stdout, /^\d+\nsleep\x00600\x00\n$/, say('exec runs beside the container\'s init'));
-      t.not(r.stdout.split('\n')[0], '1', say('the exec\'d process is not PID 1'));
+      t.match(r.stdout, /^\d+\nsleep\x00600\x00\n$/, say("exec runs beside the container's init"));
+      t.not(r.stdout.split('\n')[0], '1', say("the exec'd process is not PID 1"));
       const i = podman(['exec', '-i', id, 'sh', '-c', 'read a; read b; echo "$b $a"'], { input: 'first\nsecond\n' });
       t.equal(i.stdout, 'second first\n', say('exec -i reads stdin'));
       const flags = podman(['exec', '--user', '1000:1001', '--env', 'GREETING=hello', '--workdir', '/tmp', id, 'sh', '-c', 'id -u; id -g; echo $GREETING; pwd']);
       t.equal(flags.stdout, '1000\n1001\nhello\n/tmp\n', say('exec --user --env --workdir'));
       const d = podman(['exec', '-d', id, 'sh', '-c', 'echo detached > /tmp/mark; exec sleep 601']);
       status(t, d, 0, say, 'exec -d');
-      t.ok(waitFor(() => podman(['exec', id, 'cat', '/tmp/mark']).stdout === 'detached\n'), say('the detached exec ran'));
+      t.ok(
+        waitFor(() => podman(['exec', id, 'cat', '/tmp/mark']).stdout === 'detached\n'),
+        say('the detached exec ran'),
+      );
       t.match(podman(['exec', id, 'ps', '-o', 'pid,args']).stdout, /^\s+1 sleep 600\n\s+\d+ sleep 601\n/m, say('and is still running beside the init'));
       const nf = podman(['exec', id, 'nonexistent']);
       status(t, nf, 127, say, 'exec of a command that does not exist');
-      t.match(nf.stderr, /executable file not found in \$PATH/, say('exec: the runtime\'s message'));
+      t.match(nf.stderr, /executable file not found in \$PATH/, say("exec: the runtime's message"));
       status(t, podman(['exec', id, '/etc/passwd']), 126, say, 'exec of a file that is not executable');
       podman(['rm', '-f', '-t', '0', id]);
     },
@@ -327,7 +343,7 @@ const cases: Case[] = [
         const id = rt.detached(opts, ['sleep', '600']);
         const r = rt.tty(['exec', '-t', id, 'sh', '-c', 'tty; stty size; [ -t 1 ] && echo stdout-tty; exit 6']);
         status(t, r, 6, say, `exec -t in a container run ${opts.join(' ') || 'without -t'}`);
-        t.match(r.stdout, /^\/dev\/pts\/\d+\n33 101\nstdout-tty\n/, say('exec -t: a pty of podman\'s size'));
+        t.match(r.stdout, /^\/dev\/pts\/\d+\n33 101\nstdout-tty\n/, say("exec -t: a pty of podman's size"));
         // script(1) sends ^D up to ~2 s after its stdin (the typed text) runs out. Should the
         // shell be gone by then, conmon closes the attach socket with that byte unread, the
         // kernel gives podman ECONNRESET before the output still queued, and podman takes it
@@ -379,7 +395,7 @@ const cases: Case[] = [
       const usr = rt.detached([], ['sh', '-c', 'trap "exit 42" USR1; echo ready; while :; do sleep 0.1; done']);
       waitFor(() => podman(['logs', usr]).stdout.includes('ready'));
       status(t, podman(['kill', '-s', 'USR1', usr]), 0, say, 'podman kill -s USR1');
-      t.equal(podman(['wait', usr]).stdout.trim(), '42', say('the signal reached the container\'s handler'));
+      t.equal(podman(['wait', usr]).stdout.trim(), '42', say("the signal reached the container's handler"));
       podman(['rm', id, usr]);
     },
   },
@@ -391,7 +407,10 @@ const cases: Case[] = [
       t.ok(pid > 0 && existsSync(rt.stateDir(id)), say('running, with runtime state'));
       status(t, podman(['rm', '-f', '-t', '0', id]), 0, say, 'podman rm -f of a running container');
       t.notOk(podman(['ps', '-a', '-q', '--no-trunc']).stdout.includes(id), say('gone from podman'));
-      t.ok(waitFor(() => !existsSync(`/proc/${pid}`)), say('its process is gone'));
+      t.ok(
+        waitFor(() => !existsSync(`/proc/${pid}`)),
+        say('its process is gone'),
+      );
       t.notOk(existsSync(rt.stateDir(id)), say('its runtime state is gone'));
     },
   },
@@ -409,7 +428,10 @@ const cases: Case[] = [
       t.equal(count(), frozen, say('nothing runs while paused'));
       status(t, podman(['unpause', id]), 0, say, 'podman unpause');
       t.equal(rt.inspect(id, '{{.State.Status}}'), 'running', say('running again'));
-      t.ok(waitFor(() => count() !== frozen, 2000), say('it runs again'));
+      t.ok(
+        waitFor(() => count() !== frozen, 2000),
+        say('it runs again'),
+      );
       podman(['rm', '-f', '-t', '0', id]);
     },
   },
@@ -419,14 +441,17 @@ const cases: Case[] = [
     fn: (t, rt, say) => {
       const r = rt.run(['--memory', '64m'], ['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max']);
       status(t, r, 0, say, 'run --memory 64m');
-      t.equal(r.stdout, '67108864\n', say('the container\'s memory limit'));
+      t.equal(r.stdout, '67108864\n', say("the container's memory limit"));
     },
   },
   {
     name: '--pids-limit',
     needs: ['--pids-limit', '10'],
     fn: (t, rt, say) => {
-      const r = rt.run(['--pids-limit', '10'], ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; for i in $(seq 20); do sleep 2 & done; wait']);
+      const r = rt.run(
+        ['--pids-limit', '10'],
+        ['sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; for i in $(seq 20); do sleep 2 & done; wait'],
+      );
       t.equal(r.stdout, '10\n', say('pids.max'));
       t.match(r.stderr, /can't fork/, say('the 11th process cannot be made'));
     },
@@ -435,7 +460,14 @@ const cases: Case[] = [
     name: '--cpus',
     needs: ['--cpus', '0.5'],
     fn: (t, rt, say) => {
-      const r = rt.run(['--cpus', '0.5'], ['sh', '-c', 'if [ -f /sys/fs/cgroup/cpu.max ]; then cat /sys/fs/cgroup/cpu.max; else echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us); fi']);
+      const r = rt.run(
+        ['--cpus', '0.5'],
+        [
+          'sh',
+          '-c',
+          'if [ -f /sys/fs/cgroup/cpu.max ]; then cat /sys/fs/cgroup/cpu.max; else echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us); fi',
+        ],
+      );
       status(t, r, 0, say, 'run --cpus 0.5');
       t.equal(r.stdout, '50000 100000\n', say('CFS quota and period'));
     },
@@ -443,7 +475,10 @@ const cases: Case[] = [
   {
     name: '--read-only',
     fn: (t, rt, say) => {
-      const r = rt.run(['--read-only'], ['sh', '-c', 'touch /x 2>&1; for d in /tmp /run /var/tmp; do touch $d/y && echo $d-writable; done; grep " / " /proc/mounts | cut -d" " -f4 | cut -d, -f1']);
+      const r = rt.run(
+        ['--read-only'],
+        ['sh', '-c', 'touch /x 2>&1; for d in /tmp /run /var/tmp; do touch $d/y && echo $d-writable; done; grep " / " /proc/mounts | cut -d" " -f4 | cut -d, -f1'],
+      );
       status(t, r, 0, say, 'run --read-only');
       t.equal(r.stdout, 'touch: /x: Read-only file system\n/tmp-writable\n/run-writable\n/var/tmp-writable\nro\n', say('/ is read-only, /tmp /run /var/tmp are writable tmpfs'));
     },
@@ -465,11 +500,18 @@ const cases: Case[] = [
   {
     name: '--tmpfs',
     fn: (t, rt, say) => {
-      const r = rt.run(['--tmpfs', '/scratch:size=1m,mode=1777', '--tmpfs', '/etc'], ['sh', '-c', 'grep " /scratch " /proc/mounts; stat -c %a /scratch; dd if=/dev/zero of=/scratch/big bs=1k count=2048 2>/dev/null || echo full; grep ^root: /etc/passwd; grep " /etc " /proc/mounts | cut -d" " -f3']);
+      const r = rt.run(
+        ['--tmpfs', '/scratch:size=1m,mode=1777', '--tmpfs', '/etc'],
+        [
+          'sh',
+          '-c',
+          'grep " /scratch " /proc/mounts; stat -c %a /scratch; dd if=/dev/zero of=/scratch/big bs=1k count=2048 2>/dev/null || echo full; grep ^root: /etc/passwd; grep " /etc " /proc/mounts | cut -d" " -f3',
+        ],
+      );
       status(t, r, 0, say, 'run --tmpfs');
       t.match(r.stdout, /^tmpfs \/scratch tmpfs rw,nosuid,nodev,relatime,size=1024k/, say('a 1m tmpfs on /scratch'));
       t.match(r.stdout, /\n1777\nfull\n/, say('mode 1777, and 1m is all it holds'));
-      t.match(r.stdout, /\nroot:x:0:0:root:\/root:\/bin\/sh\ntmpfs\n$/, say('a tmpfs on /etc starts with the image\'s /etc (tmpcopyup)'));
+      t.match(r.stdout, /\nroot:x:0:0:root:\/root:\/bin\/sh\ntmpfs\n$/, say("a tmpfs on /etc starts with the image's /etc (tmpcopyup)"));
     },
   },
   {
@@ -478,7 +520,7 @@ const cases: Case[] = [
       const r = rt.run(['--user', '1000:1001'], ['sh', '-c', 'id -u; id -g; touch /root/x 2>&1']);
       t.equal(r.stdout, '1000\n1001\ntouch: /root/x: Permission denied\n', say('uid 1000 gid 1001, not root'));
       const named = rt.run(['--user', 'nobody'], ['id']);
-      t.equal(named.stdout, 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n', say('--user nobody, from the image\'s /etc/passwd'));
+      t.equal(named.stdout, 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n', say("--user nobody, from the image's /etc/passwd"));
     },
   },
   {
@@ -486,7 +528,7 @@ const cases: Case[] = [
     fn: (t, rt, say) => {
       const caps = (opts: string[]) => rt.run(opts, ['sh', '-c', 'grep -E "^Cap(Prm|Eff|Bnd)" /proc/self/status | cut -f2 | tr "\\n" " "']).stdout.trim();
       t.equal(caps(['--cap-drop', 'ALL', '--cap-add', 'NET_BIND_SERVICE']), '0000000000000400 0000000000000400 0000000000000400', say('ALL dropped but NET_BIND_SERVICE'));
-      t.equal(caps([]), '00000000a80425fb 00000000a80425fb 00000000a80425fb', say('podman\'s default set'));
+      t.equal(caps([]), '00000000a80425fb 00000000a80425fb 00000000a80425fb', say("podman's default set"));
       t.equal(caps(['--cap-add', 'SYS_ADMIN']), '00000000a82425fb 00000000a82425fb 00000000a82425fb', say('--cap-add SYS_ADMIN'));
       const r = rt.run(['--cap-drop', 'CHOWN'], ['sh', '-c', 'chown 5 /tmp 2>&1; echo $?']);
       t.equal(r.stdout, 'chown: /tmp: Operation not permitted\n1\n', say('--cap-drop CHOWN: chown refused'));
@@ -521,7 +563,7 @@ const cases: Case[] = [
       }
       t.same(got, { status: 200, body: `hello from ${id.slice(0, 12)}\n` }, say('the host reaches httpd in the container through the published port'));
       const ip = podman(['exec', id, 'sh', '-c', 'ip -o -4 addr show eth0 | grep -o "inet [0-9.]*"; ip route | grep default']);
-      t.match(ip.stdout, /^inet 10\.88\.\d+\.\d+\ndefault via 10\.88\.0\.1 dev eth0/, say('eth0 on podman\'s bridge, with a default route'));
+      t.match(ip.stdout, /^inet 10\.88\.\d+\.\d+\ndefault via 10\.88\.0\.1 dev eth0/, say("eth0 on podman's bridge, with a default route"));
       podman(['rm', '-f', '-t', '0', id]);
     },
   },
@@ -533,7 +575,7 @@ const cases: Case[] = [
       status(t, r, 0, say, 'run --init');
       const [pid, cmdline] = r.stdout.split('\n');
       t.not(pid, '1', say('the command is not PID 1'));
-      t.match(cmdline, /^\/run\/podman-init -- sh -c /, say('PID 1 is podman\'s init (catatonit)'));
+      t.match(cmdline, /^\/run\/podman-init -- sh -c /, say("PID 1 is podman's init (catatonit)"));
       // The init forwards SIGTERM to a process that, not being PID 1, dies of it.
       const id = rt.detached(['--init'], ['sleep', '600']);
       const start = Date.now();
@@ -546,7 +588,10 @@ const cases: Case[] = [
     name: '--ulimit',
     fn: (t, rt, say) => {
       // --ulimit replaces containers.conf's default_ulimits: nproc must be given too.
-      const r = rt.run(['--ulimit', 'nofile=512:800', '--ulimit', 'nproc=100:200', '--ulimit', 'core=0:0'], ['sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -u; ulimit -Hu; ulimit -c']);
+      const r = rt.run(
+        ['--ulimit', 'nofile=512:800', '--ulimit', 'nproc=100:200', '--ulimit', 'core=0:0'],
+        ['sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -u; ulimit -Hu; ulimit -c'],
+      );
       status(t, r, 0, say, 'run --ulimit');
       t.equal(r.stdout, '512\n800\n100\n200\n0\n', say('soft and hard limits'));
       const d = rt.run([], ['sh', '-c', 'ulimit -n; ulimit -Hn']);
@@ -593,16 +638,19 @@ const cases: Case[] = [
     fn: (t, rt, say) => {
       const r = rt.run(['--device', '/dev/null:/dev/mynull'], ['sh', '-c', 'ls -l /dev/mynull; echo x > /dev/mynull && echo writable']);
       status(t, r, 0, say, 'run --device /dev/null:/dev/mynull');
-      t.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/mynull\nwritable\n$/, say('the device node, with the host\'s mode'));
+      t.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/mynull\nwritable\n$/, say("the device node, with the host's mode"));
     },
   },
   {
     name: '--privileged',
     fn: (t, rt, say) => {
       const bounding = /CapBnd:\s+(\w+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-      const r = rt.run(['--privileged'], ['sh', '-c', 'grep CapEff /proc/self/status | cut -f2; grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1; [ -c /dev/kmsg ] && echo host-devices']);
+      const r = rt.run(
+        ['--privileged'],
+        ['sh', '-c', 'grep CapEff /proc/self/status | cut -f2; grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1; [ -c /dev/kmsg ] && echo host-devices'],
+      );
       status(t, r, 0, say, 'run --privileged');
-      t.equal(r.stdout, `${bounding}\nrw\nhost-devices\n`, say('every capability of the bounding set, /sys writable, the host\'s devices'));
+      t.equal(r.stdout, `${bounding}\nrw\nhost-devices\n`, say("every capability of the bounding set, /sys writable, the host's devices"));
     },
   },
   {
@@ -614,8 +662,13 @@ const cases: Case[] = [
       // A failing run: podman parses the whole log file as one JSON object.
       const bad = podman(['--runtime', rt.name, 'run', '--name', `json-${rt.name}`, IMAGE, 'nonexistent'], { conf: JSON_CONF });
       status(t, bad, 127, say, 'a failing run');
-      t.match(bad.stderr, new RegExp(`^Error: ${rt.name}: (runc create failed: unable to start container process: )?exec: "nonexistent": executable file not found in \\$PATH: OCI runtime attempted to invoke a command that was not found\\n$`),
-        say('podman shows the runtime\'s message from the JSON log'));
+      t.match(
+        bad.stderr,
+        new RegExp(
+          `^Error: ${rt.name}: (runc create failed: unable to start container process: )?exec: "nonexistent": executable file not found in \\$PATH: OCI runtime attempted to invoke a command that was not found\\n$`,
+        ),
+        say("podman shows the runtime's message from the JSON log"),
+      );
       const id = podman(['ps', '-a', '-q', '--no-trunc', '--filter', `name=json-${rt.name}`]).stdout.trim();
       const log = readFileSync(D('runroot', 'overlay-containers', id, 'userdata', 'oci-log'), 'utf8');
       let entry: Record<string, unknown> = {};
@@ -651,8 +704,20 @@ if (missing.length) {
     if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
     // containers/image keeps a blob-info cache in /var/lib/containers/cache, which podman
     // 4.3 cannot move: the import runs in a private mount namespace with a tmpfs there.
-    const r = spawnFiles('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /var/lib && exec "$@"', 'sh',
-      'podman', ...GLOBAL, 'import', D('busybox.tar'), IMAGE]);
+    const r = spawnFiles('unshare', [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -t tmpfs tmpfs /var/lib && exec "$@"',
+      'sh',
+      'podman',
+      ...GLOBAL,
+      'import',
+      D('busybox.tar'),
+      IMAGE,
+    ]);
     if (r.status !== 0) throw new Error(`podman import: ${r.stderr}`);
   });
 
@@ -690,8 +755,17 @@ if (missing.length) {
     // Other podman users on the host (a concurrent run of this file) are not ours to judge.
     const ids = createdContainers();
     t.ok(ids.length > 0, `podman's event log lists the ${ids.length} containers this run made`);
-    for (const rt of RUNTIMES) t.same(ids.filter((id) => existsSync(rt.stateDir(id))), [], `[${rt.name}] no state left in ${rt.stateDir('')}`);
-    t.same(podmanCgroups().filter((c) => ids.some((id) => c.endsWith(`/libpod-${id}`))), [], 'no container cgroups left under libpod_parent');
+    for (const rt of RUNTIMES)
+      t.same(
+        ids.filter((id) => existsSync(rt.stateDir(id))),
+        [],
+        `[${rt.name}] no state left in ${rt.stateDir('')}`,
+      );
+    t.same(
+      podmanCgroups().filter((c) => ids.some((id) => c.endsWith(`/libpod-${id}`))),
+      [],
+      'no container cgroups left under libpod_parent',
+    );
     t.same(mountsWith(DIR), [], 'nothing mounted under the podman storage');
   });
 }

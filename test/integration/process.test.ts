@@ -28,7 +28,9 @@ function sh(t: Test, name: string, script: string, edit?: Cfg): string {
   return r.stdout;
 }
 
-const withProcess = (p: Config) => (c: Config) => { Object.assign(c.process, p); };
+const withProcess = (p: Config) => (c: Config) => {
+  Object.assign(c.process, p);
+};
 const caps = (list: string[], sets = ['bounding', 'effective', 'permitted']) => Object.fromEntries(sets.map((s) => [s, list]));
 /** Cap* and a few other lines of /proc/<pid>/status, as a record. */
 function statusOf(text: string): Record<string, string> {
@@ -40,7 +42,11 @@ function statusOf(text: string): Record<string, string> {
   return r;
 }
 const STATUS = 'grep -E "^(Cap|NoNewPrivs|Seccomp|Groups|Uid|Gid)" /proc/1/status';
-const hex = (bits: number[]) => bits.reduce((m, b) => m | (1n << BigInt(b)), 0n).toString(16).padStart(16, '0');
+const hex = (bits: number[]) =>
+  bits
+    .reduce((m, b) => m | (1n << BigInt(b)), 0n)
+    .toString(16)
+    .padStart(16, '0');
 
 t.test('args reach the process exactly', async (t) => {
   const args = ['sh', '-c', 'for a in "$@"; do printf "[%s]" "$a"; done; echo; tr "\\0" "|" < /proc/1/cmdline; true', 'argv0', 'a b', '$HOME', '', '*', 'ü'];
@@ -87,9 +93,14 @@ t.test('cwd: used, and created when missing', async (t) => {
 });
 
 t.test('user: uid, gid, additionalGids and umask', async (t) => {
-  const out = sh(t, 'user', `id; umask; touch /tmp/f; mkdir /tmp/d; stat -c %a /tmp/f /tmp/d; ${STATUS}`, withProcess({
-    user: { uid: 1000, gid: 1000, additionalGids: [5, 65534], umask: 0o027 },
-  }));
+  const out = sh(
+    t,
+    'user',
+    `id; umask; touch /tmp/f; mkdir /tmp/d; stat -c %a /tmp/f /tmp/d; ${STATUS}`,
+    withProcess({
+      user: { uid: 1000, gid: 1000, additionalGids: [5, 65534], umask: 0o027 },
+    }),
+  );
   const lines = out.split('\n');
   t.equal(lines[0], 'uid=1000(user) gid=1000(user) groups=5(tty),65534(nogroup)');
   t.equal(lines[1], '0027');
@@ -109,13 +120,18 @@ t.test('user: uid, gid, additionalGids and umask', async (t) => {
 });
 
 t.test('rlimits', async (t) => {
-  const out = sh(t, 'rlimits', 'ulimit -n; ulimit -Hn; ulimit -Sc; grep -E "^Max (open files|processes|core file size)" /proc/1/limits', withProcess({
-    rlimits: [
-      { type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 },
-      { type: 'RLIMIT_NPROC', soft: 300, hard: 400 },
-      { type: 'RLIMIT_CORE', soft: 0, hard: 4096 },
-    ],
-  }));
+  const out = sh(
+    t,
+    'rlimits',
+    'ulimit -n; ulimit -Hn; ulimit -Sc; grep -E "^Max (open files|processes|core file size)" /proc/1/limits',
+    withProcess({
+      rlimits: [
+        { type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 },
+        { type: 'RLIMIT_NPROC', soft: 300, hard: 400 },
+        { type: 'RLIMIT_CORE', soft: 0, hard: 4096 },
+      ],
+    }),
+  );
   const lines = out.trim().split('\n');
   t.same(lines.slice(0, 3), ['512', '1024', '0'], 'ulimit inside: soft and hard nofile, soft core');
   t.match(out, /Max core file size\s+0\s+4096\s+bytes/);
@@ -142,7 +158,9 @@ t.test('capabilities of root', async (t) => {
   const noChown = sh(t, 'capsnochown', `${STATUS}; touch /tmp/f; chown 1000 /tmp/f 2>&1 || true`, withProcess({ capabilities: caps(['CAP_KILL']) }));
   t.equal(statusOf(noChown).CapEff, hex([5]));
   t.match(noChown, /chown: \/tmp\/f: Operation not permitted/, 'without CAP_CHOWN root cannot chown');
-  const none = sh(t, 'capsnone', STATUS, (c) => { (c as Config).process.capabilities = {}; });
+  const none = sh(t, 'capsnone', STATUS, (c) => {
+    (c as Config).process.capabilities = {};
+  });
   const n = statusOf(none);
   t.same([n.CapBnd, n.CapEff, n.CapPrm, n.CapInh, n.CapAmb], Array(5).fill(hex([])), 'empty sets: no capability at all');
   // A capability the host's bounding set lacks cannot be granted (this runner lacks CAP_SYS_RESOURCE? then it is dropped).
@@ -152,24 +170,42 @@ t.test('capabilities of root', async (t) => {
 
 t.test('capabilities of a non-root user, with and without ambient', async (t) => {
   const amb = ['CAP_NET_BIND_SERVICE', 'CAP_NET_RAW'];
-  const out = sh(t, 'capsamb', STATUS, withProcess({
-    user: { uid: 1000, gid: 1000 },
-    capabilities: caps(amb, ['bounding', 'effective', 'permitted', 'inheritable', 'ambient']),
-  }));
+  const out = sh(
+    t,
+    'capsamb',
+    STATUS,
+    withProcess({
+      user: { uid: 1000, gid: 1000 },
+      capabilities: caps(amb, ['bounding', 'effective', 'permitted', 'inheritable', 'ambient']),
+    }),
+  );
   const s = statusOf(out);
   const want = hex([10, 13]);
-  t.same({ CapBnd: s.CapBnd, CapEff: s.CapEff, CapPrm: s.CapPrm, CapInh: s.CapInh, CapAmb: s.CapAmb },
-    { CapBnd: want, CapEff: want, CapPrm: want, CapInh: want, CapAmb: want }, 'ambient capabilities survive execve as uid 1000');
+  t.same(
+    { CapBnd: s.CapBnd, CapEff: s.CapEff, CapPrm: s.CapPrm, CapInh: s.CapInh, CapAmb: s.CapAmb },
+    { CapBnd: want, CapEff: want, CapPrm: want, CapInh: want, CapAmb: want },
+    'ambient capabilities survive execve as uid 1000',
+  );
   const noAmb = sh(t, 'capsnoamb', STATUS, withProcess({ user: { uid: 1000, gid: 1000 }, capabilities: caps(amb) }));
   const n = statusOf(noAmb);
-  t.same({ CapBnd: n.CapBnd, CapEff: n.CapEff, CapPrm: n.CapPrm, CapAmb: n.CapAmb }, { CapBnd: want, CapEff: hex([]), CapPrm: hex([]), CapAmb: hex([]) },
-    'without ambient, execve as uid 1000 drops them (bounding stays)');
+  t.same(
+    { CapBnd: n.CapBnd, CapEff: n.CapEff, CapPrm: n.CapPrm, CapAmb: n.CapAmb },
+    { CapBnd: want, CapEff: hex([]), CapPrm: hex([]), CapAmb: hex([]) },
+    'without ambient, execve as uid 1000 drops them (bounding stays)',
+  );
 });
 
 t.test('noNewPrivileges', async (t) => {
   t.equal(statusOf(sh(t, 'nnp1', STATUS, withProcess({ noNewPrivileges: true }))).NoNewPrivs, '1');
   t.equal(statusOf(sh(t, 'nnp0', STATUS, withProcess({ noNewPrivileges: false }))).NoNewPrivs, '0');
-  t.equal(statusOf(sh(t, 'nnpunset', STATUS, (c) => { delete (c as Config).process.noNewPrivileges; })).NoNewPrivs, '0');
+  t.equal(
+    statusOf(
+      sh(t, 'nnpunset', STATUS, (c) => {
+        delete (c as Config).process.noNewPrivileges;
+      }),
+    ).NoNewPrivs,
+    '0',
+  );
 });
 
 t.test('oomScoreAdj, inside and from outside', async (t) => {
@@ -186,20 +222,28 @@ t.test('oomScoreAdj, inside and from outside', async (t) => {
 });
 
 t.test('seccomp', async (t) => {
-  const profile = (syscalls: Config[], defaultAction = 'SCMP_ACT_ALLOW') => (c: Config) => {
-    (c as Config).linux.seccomp = { defaultAction, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls };
-  };
-  const out = sh(t, 'seccomp', 'mkdir /tmp/d 2>&1; touch /tmp/f && echo touch-ok; ls /tmp; grep ^Seccomp: /proc/self/status', profile([
-    { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' },
-  ]));
+  const profile =
+    (syscalls: Config[], defaultAction = 'SCMP_ACT_ALLOW') =>
+    (c: Config) => {
+      (c as Config).linux.seccomp = { defaultAction, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls };
+    };
+  const out = sh(
+    t,
+    'seccomp',
+    'mkdir /tmp/d 2>&1; touch /tmp/f && echo touch-ok; ls /tmp; grep ^Seccomp: /proc/self/status',
+    profile([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }]),
+  );
   t.match(out, /mkdir: can't create directory '\/tmp\/d': Operation not permitted/, 'mkdir fails with EPERM');
   t.match(out, /touch-ok\nf\nSeccomp:\s+2\n$/, 'other programs work; the filter is in mode 2');
   const errno = sh(t, 'seccomperrno', 'mkdir /tmp/d 2>&1; true', profile([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }]));
   t.match(errno, /Permission denied/, 'errnoRet picks the errno');
   // An argument condition: kill(2) with signal 10 (SIGUSR1) is refused, other signals pass.
-  const args = sh(t, 'seccompargs', 'trap "" USR1 USR2; kill -USR1 $$ 2>&1; kill -USR2 $$ && echo usr2-ok; kill -0 $$ && echo zero-ok', profile([
-    { names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 10, op: 'SCMP_CMP_EQ' }] },
-  ]));
+  const args = sh(
+    t,
+    'seccompargs',
+    'trap "" USR1 USR2; kill -USR1 $$ 2>&1; kill -USR2 $$ && echo usr2-ok; kill -0 $$ && echo zero-ok',
+    profile([{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 10, op: 'SCMP_CMP_EQ' }] }]),
+  );
   t.match(args, /kill.*Operation not permitted/, 'kill(pid, SIGUSR1) refused');
   t.match(args, /usr2-ok\nzero-ok\n$/, 'other signals allowed');
   // SCMP_ACT_KILL: the process dies of SIGSYS.
@@ -212,7 +256,7 @@ t.test('seccomp', async (t) => {
 
 t.test('exit status of the process through run', async (t) => {
   for (const code of [0, 1, 42, 255]) t.equal(run(t, `exit${code}`, ['sh', '-c', `exit ${code}`]).status, code, `exit ${code}`);
-  t.equal(run(t, 'exit127', ['sh', '-c', 'nonexistent-command']).status, 127, 'a shell\'s command not found');
+  t.equal(run(t, 'exit127', ['sh', '-c', 'nonexistent-command']).status, 127, "a shell's command not found");
   t.equal(run(t, 'exitfalse', ['false']).status, 1, 'false');
 });
 
@@ -246,7 +290,10 @@ function corralFds(args: string[], files: string[]): Run {
 
 t.test('no fd of the host reaches the container', async (t) => {
   const d = tempDir('fds');
-  const files = ['a', 'b', 'c'].map((n) => { writeFileSync(join(d, n), `content ${n}\n`); return join(d, n); });
+  const files = ['a', 'b', 'c'].map((n) => {
+    writeFileSync(join(d, n), `content ${n}\n`);
+    return join(d, n);
+  });
   // corral itself inherits fds 3, 4 and 5 (not close-on-exec), as from a careless caller.
   const c = id('fds');
   const r = corralFds(['run', '--bundle', bundle(baseConfig(['sh', '-c', 'ls /proc/self/fd | tr "\\n" " "'])), c], files);
@@ -271,13 +318,16 @@ t.test('no fd of the host reaches the container', async (t) => {
 
 t.test('--preserve-fds N passes fds 3..3+N-1', async (t) => {
   const d = tempDir('pfds');
-  const files = ['a', 'b', 'c'].map((n) => { writeFileSync(join(d, n), `content ${n}\n`); return join(d, n); });
+  const files = ['a', 'b', 'c'].map((n) => {
+    writeFileSync(join(d, n), `content ${n}\n`);
+    return join(d, n);
+  });
   const c = id('pfds');
   const r = corralFds(['run', '--preserve-fds', '2', '--bundle', bundle(baseConfig(['sh', '-c', 'cat <&3; cat <&4; (cat <&5) 2>&1 || true'])), c], files);
   t.equal(r.status, 0, messages(r.stderr));
   const lines = r.stdout.split('\n');
-  t.equal(lines[0], 'content a', 'fd 3 is the caller\'s fd 3');
-  t.equal(lines[1], 'content b', 'fd 4 is the caller\'s fd 4');
+  t.equal(lines[0], 'content a', "fd 3 is the caller's fd 3");
+  t.equal(lines[1], 'content b', "fd 4 is the caller's fd 4");
   t.match(lines[2], /Bad file descriptor/, 'fd 5 is not passed');
   t.same(leftovers(root, c), []);
   // PID 1's fds, seen while it is not a shell (one building a pipeline briefly holds a
@@ -299,7 +349,10 @@ t.test('--preserve-fds N passes fds 3..3+N-1', async (t) => {
 
 t.test('socket activation: $LISTEN_FDS fds come before the preserved ones, as runc', async (t) => {
   const d = tempDir('listen');
-  const files = ['a', 'b', 'c'].map((n) => { writeFileSync(join(d, n), `content ${n}\n`); return join(d, n); });
+  const files = ['a', 'b', 'c'].map((n) => {
+    writeFileSync(join(d, n), `content ${n}\n`);
+    return join(d, n);
+  });
   const c = id('listenfds');
   // No pipeline before the listing: a shell building one (PID 1 here) briefly holds a pipe
   // end of its own, which a fresh-clone run saw as fd 5.
@@ -310,7 +363,8 @@ t.test('socket activation: $LISTEN_FDS fds come before the preserved ones, as ru
   try {
     // LISTEN_PID must be corral's own pid: the shell execs it.
     status = spawnSync('/bin/sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"', CORRAL, '--root', root, 'run', '--preserve-fds', '1', '--bundle', b, c], {
-      stdio: ['ignore', o, o, ...extra], timeout: 30_000,
+      stdio: ['ignore', o, o, ...extra],
+      timeout: 30_000,
     }).status;
   } finally {
     for (const fd of [o, ...extra]) closeSync(fd);

@@ -13,12 +13,21 @@ t.test('a rootfs reached through a symlink is refused, as runc does; a bundle gi
   const link = join(links, 'rootfs-link');
   symlinkSync(BUSYBOX_ROOTFS, link);
   const c = id('rootlink');
-  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['true']), (cfg) => { cfg.root = { path: link, readonly: true }; }), c]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['true']), (cfg) => {
+      cfg.root = { path: link, readonly: true };
+    }),
+    c,
+  ]);
   t.equal(r.status, 1);
   t.equal(messages(r.stderr), `/root/path: invalid rootfs ${link}: it goes through a symlink (to ${BUSYBOX_ROOTFS}); give the real path, as runc requires`);
   t.same(leftovers(root, c), []);
   // A relative rootfs in a bundle given through a symlink: the bundle's real directory counts.
-  const real = bundle(baseConfig(['true']), (cfg) => { cfg.root = { path: 'rootfs', readonly: true }; });
+  const real = bundle(baseConfig(['true']), (cfg) => {
+    cfg.root = { path: 'rootfs', readonly: true };
+  });
   mkdirSync(join(real, 'rootfs'));
   const bundleLink = join(links, 'bundle-link');
   symlinkSync(real, bundleLink);
@@ -31,9 +40,17 @@ t.test('a rootfs reached through a symlink is refused, as runc does; a bundle gi
 
 t.test('a device path with a trailing slash (or a double one) is cleaned, as runc does', async (t) => {
   const c = id('devslash');
-  const r = corral(root, ['run', '--bundle', bundle(baseConfig(['sh', '-c', 'ls -l /dev/foo /dev/null']), (cfg) => {
-    cfg.linux.devices = [{ path: '/dev/foo/', type: 'c', major: 1, minor: 3 }, { path: '/dev//null/', type: 'c', major: 1, minor: 3 }];
-  }), c]);
+  const r = corral(root, [
+    'run',
+    '--bundle',
+    bundle(baseConfig(['sh', '-c', 'ls -l /dev/foo /dev/null']), (cfg) => {
+      cfg.linux.devices = [
+        { path: '/dev/foo/', type: 'c', major: 1, minor: 3 },
+        { path: '/dev//null/', type: 'c', major: 1, minor: 3 },
+      ];
+    }),
+    c,
+  ]);
   t.equal(r.status, 0, messages(r.stderr));
   t.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/foo$/m);
   t.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/null$/m);
@@ -46,8 +63,7 @@ t.test('run --no-subreaper is accepted (a no-op, as runc >= 1.2); update --cpu-i
   t.equal(r.status, 3, messages(r.stderr));
   const u = id('cpuidle');
   t.equal(corral(root, ['run', '-d', '--bundle', bundle(baseConfig(['sleep', '100'])), u]).status, 0);
-  const dir = (JSON.parse(readFileSync(join(root, u, 'state.json'), 'utf8')) as { cgroups: { paths: string[] } }).cgroups.paths
-    .find((p) => existsSync(join(p, 'cpu.idle')));
+  const dir = (JSON.parse(readFileSync(join(root, u, 'state.json'), 'utf8')) as { cgroups: { paths: string[] } }).cgroups.paths.find((p) => existsSync(join(p, 'cpu.idle')));
   if (!dir) {
     t.skip('this host has no cpu.idle', () => {});
   } else {
@@ -63,7 +79,11 @@ t.test('run --no-subreaper is accepted (a no-op, as runc >= 1.2); update --cpu-i
 t.test('create --pidfd-socket sends a pidfd of the init, as runc >= 1.2', async (t) => {
   const sock = join(tempDir('pidfd'), 'sock');
   // Receives the fd and says which process it refers to (fdinfo's "Pid:").
-  const receiver = spawn('python3', ['-c', `
+  const receiver = spawn(
+    'python3',
+    [
+      '-c',
+      `
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
 print('listening', flush=True)
@@ -71,10 +91,23 @@ c, _ = s.accept()
 msg, fds, _, _ = socket.recv_fds(c, 4096, 1)
 pid = [l.split()[1] for l in open('/proc/self/fdinfo/%d' % fds[0]) if l.startswith('Pid:')][0]
 print('name=%s pid=%s' % (msg.decode(), pid), flush=True)
-`, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+`,
+      sock,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
-  receiver.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  await new Promise<void>((res) => { const i = setInterval(() => { if (out.includes('listening')) { clearInterval(i); res(); } }, 10); });
+  receiver.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await new Promise<void>((res) => {
+    const i = setInterval(() => {
+      if (out.includes('listening')) {
+        clearInterval(i);
+        res();
+      }
+    }, 10);
+  });
   const c = id('pidfd');
   const r = corral(root, ['create', '--pidfd-socket', sock, '--bundle', bundle(baseConfig(['sleep', '100'])), c]);
   t.equal(r.status, 0, messages(r.stderr));
@@ -95,7 +128,14 @@ t.test('linux.memoryPolicy is set with set_mempolicy(2) before the process runs'
   }
   const policyOf = (memoryPolicy: unknown) => {
     const c = id('mempolicy');
-    const r = corral(root, ['run', '--bundle', bundle(baseConfig(['head', '-1', '/proc/self/numa_maps']), (cfg) => { cfg.linux.memoryPolicy = memoryPolicy; }), c]);
+    const r = corral(root, [
+      'run',
+      '--bundle',
+      bundle(baseConfig(['head', '-1', '/proc/self/numa_maps']), (cfg) => {
+        cfg.linux.memoryPolicy = memoryPolicy;
+      }),
+      c,
+    ]);
     t.same(leftovers(root, c), []);
     return r.status === 0 ? r.stdout.split(' ')[1] : messages(r.stderr);
   };
@@ -107,6 +147,11 @@ t.test('linux.memoryPolicy is set with set_mempolicy(2) before the process runs'
   t.equal(policyOf({ mode: 'MPOL_LOCAL', nodes: '0' }), '/linux/memoryPolicy/nodes: MPOL_LOCAL takes no nodes');
   t.equal(policyOf({ mode: 'MPOL_PREFERRED', nodes: '0-x' }), '/linux/memoryPolicy/nodes: "0-x" is not a list of node numbers and ranges below 1024 (e.g. "0-3,7")');
   // A node this host does not have: the kernel's refusal, naming the field.
-  const missing = readFileSync('/sys/devices/system/node/possible', 'utf8').trim().split(/[-,]/).map(Number).reduce((a, b) => Math.max(a, b)) + 1;
+  const missing =
+    readFileSync('/sys/devices/system/node/possible', 'utf8')
+      .trim()
+      .split(/[-,]/)
+      .map(Number)
+      .reduce((a, b) => Math.max(a, b)) + 1;
   if (missing < 1024) t.equal(policyOf({ mode: 'MPOL_BIND', nodes: String(missing) }), '/linux/memoryPolicy: set_mempolicy: invalid argument');
 });

@@ -12,9 +12,7 @@
 import t, { type Test } from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_ROOTFS, ROOT, baseConfig, bundle, cleanup, corral, leftovers, messages, mountsWith, scratch, sleep, state, stateRoot } from '../lib/corral';
 import { lsmEnabled } from '../lib/host';
@@ -52,7 +50,9 @@ function probe(): string {
 }
 
 const bind = (source: string, destination: string, ro = false) => ({ destination, type: 'bind', source, options: ['bind', ...(ro ? ['ro'] : [])] });
-const withProbe: Edit = (c) => { c.mounts.push(bind(probe(), '/tmp/probe', true)); };
+const withProbe: Edit = (c) => {
+  c.mounts.push(bind(probe(), '/tmp/probe', true));
+};
 
 /** Every capability this host can grant (its bounding set lacks CAP_SYS_RESOURCE). */
 function hostCaps(): string[] {
@@ -118,7 +118,7 @@ t.test('CVE-2019-5736: the helper that enters a container is a sealed copy; the 
   t.equal(read('running'), 'write:/proc/1/exe: ETXTBSY', 'not writable while it runs');
   t.equal(read('kept-running'), 'write:/proc/self/fd/7: ETXTBSY');
   t.equal(read('kept'), '/memfd:corral-init (deleted)', 'the kept fd is the memfd');
-  t.equal(read('after'), 'write:/proc/self/fd/7: EPERM', 'once the init exec\'d, the memfd can be opened but not written: it is sealed');
+  t.equal(read('after'), 'write:/proc/self/fd/7: EPERM', "once the init exec'd, the memfd can be opened but not written: it is sealed");
   t.equal(sha256(helper), before, 'dist/corral-init is unchanged');
   t.equal(corral(root, ['delete', '--force', c]).status, 0);
 });
@@ -146,7 +146,11 @@ t.test('CVE-2024-21626: no fd of the host is reachable from the container, cwd i
   t.equal(w.status, 0, messages(w.stderr));
   const lines = w.stdout.trim().split('\n');
   t.ok(lines.filter((l) => l.startsWith('fd ')).length >= 3, w.stdout);
-  t.same(lines.filter((l) => l.startsWith('wrote')), [], 'no host sysctl written through an fd of the init');
+  t.same(
+    lines.filter((l) => l.startsWith('wrote')),
+    [],
+    'no host sysctl written through an fd of the init',
+  );
   const own = (lines.find((l) => l.startsWith('own ')) ?? '').split(' ').filter((x) => /^\d+$/.test(x));
   for (const l of lines.filter((x) => x.startsWith('dir '))) {
     const seen = l.split(' ').slice(2).filter(Boolean);
@@ -161,7 +165,9 @@ t.test('CVE-2024-21626: no fd of the host is reachable from the container, cwd i
   // 2. process.cwd through /proc/self/fd/N (the runc exploit): refused, for every fd
   //    the init could hold.
   for (let n = 3; n <= 8; n++) {
-    const r = run(t, `cwdfd${n}`, ['sh', '-c', 'pwd; ls'], (cfg) => { cfg.process.cwd = `/proc/self/fd/${n}`; });
+    const r = run(t, `cwdfd${n}`, ['sh', '-c', 'pwd; ls'], (cfg) => {
+      cfg.process.cwd = `/proc/self/fd/${n}`;
+    });
     t.equal(r.status, 1, `cwd /proc/self/fd/${n}: refused ${r.stdout}`);
     t.match(r.stderr, new RegExp(`cwd /proc/self/fd/${n}: (too many levels of symbolic links|no such file or directory)`));
   }
@@ -172,27 +178,44 @@ t.test('CVE-2024-21626: no fd of the host is reachable from the container, cwd i
   const sock = join(sockDir, 'agent.sock');
   const tries = [3, 4, 5, 6, 7, 8, 9, 10];
   // Connections: the init, each try, and the exec of part 4.
-  const agent = spawn('python3', ['-u', join(ROOT, 'test/fixtures/seccomp-agent.py'), sock, join(sockDir, 'reports'), String(tries.length + 2), 'drop'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const agent = spawn('python3', ['-u', join(ROOT, 'test/fixtures/seccomp-agent.py'), sock, join(sockDir, 'reports'), String(tries.length + 2), 'drop'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   children.push(agent);
   await new Promise((resolve) => agent.stdout!.once('data', resolve));
   const e = id('cve21626exec');
-  t.equal(corral(root, ['run', '--detach', '--bundle', bundle(baseConfig(['sleep', '300']), ((cfg: Config) => {
-    privileged(cfg);
-    cfg.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, syscalls: [{ names: ['kexec_load'], action: 'SCMP_ACT_NOTIFY' }] };
-  })), e]).status, 0);
+  t.equal(
+    corral(root, [
+      'run',
+      '--detach',
+      '--bundle',
+      bundle(baseConfig(['sleep', '300']), (cfg: Config) => {
+        privileged(cfg);
+        cfg.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, syscalls: [{ names: ['kexec_load'], action: 'SCMP_ACT_NOTIFY' }] };
+      }),
+      e,
+    ]).status,
+    0,
+  );
   for (const n of tries) {
     const r = corral(root, ['exec', '--cwd', `/proc/self/fd/${n}`, e, 'sh', '-c', 'pwd; ls']);
     t.equal(r.status, 1, `exec --cwd /proc/self/fd/${n}: refused ${r.stdout}`);
     t.match(messages(r.stderr), new RegExp(`chdir /proc/self/fd/${n}: (not a directory|no such file or directory)`));
   }
   // 4. The running process and an exec'd one: stdio only, cwd inside the root.
-  const inside = corral(root, ['exec', e, 'sh', '-c', 'ls /proc/self/fd | tr "\\n" " "; echo; ls /proc/1/fd | tr "\\n" " "; echo; readlink /proc/self/cwd; readlink /proc/1/cwd; ls /proc/self/cwd/ | tr "\\n" " "; echo; ls / | tr "\\n" " "']);
+  const inside = corral(root, [
+    'exec',
+    e,
+    'sh',
+    '-c',
+    'ls /proc/self/fd | tr "\\n" " "; echo; ls /proc/1/fd | tr "\\n" " "; echo; readlink /proc/self/cwd; readlink /proc/1/cwd; ls /proc/self/cwd/ | tr "\\n" " "; echo; ls / | tr "\\n" " "',
+  ]);
   t.equal(inside.status, 0, messages(inside.stderr));
   const [selfFds, initFds, selfCwd, initCwd, cwdList, rootList] = inside.stdout.split('\n');
-  t.equal(selfFds.trim(), '0 1 2 3', 'an exec\'d process: stdio (and ls\'s own directory)');
+  t.equal(selfFds.trim(), '0 1 2 3', "an exec'd process: stdio (and ls's own directory)");
   t.equal(initFds.trim(), '0 1 2', 'the running init: stdio');
   t.same([selfCwd, initCwd], ['/', '/'], 'cwd is /');
-  t.equal(cwdList, rootList, '/proc/self/cwd is the container\'s root');
+  t.equal(cwdList, rootList, "/proc/self/cwd is the container's root");
   t.equal(corral(root, ['delete', '--force', e]).status, 0);
 });
 
@@ -213,18 +236,26 @@ t.test('CVE-2021-30465: symlinks never lead a mount, masked or read-only path ou
   symlinkSync(hostFile, join(r, 'etc/hostmask'));
   symlinkSync(hostDir, join(r, 'hostro'));
   symlinkSync('../../../../../../..' + hostDir, join(r, 'hostrel'));
-  const out = run(t, 'cve30465', ['sh', '-c', 'cat /etc/secret; touch /srv/w && echo srv-writable; awk \'{print $5}\' /proc/self/mountinfo | grep -E "^/(etc|srv|hostro|hostrel|tmp/corral|mntlink)" || true'], (c) => {
-    c.root = { path: r, readonly: false };
-    c.mounts.push({ destination: '/mntlink/x', type: 'tmpfs', source: 'tmpfs' }, { destination: '/hostrel/y', type: 'tmpfs', source: 'tmpfs' });
-    c.linux.maskedPaths = ['/etc/masklink', '/etc/hostmask'];
-    c.linux.readonlyPaths = ['/rolink', '/hostro', '/hostrel'];
-  });
+  const out = run(
+    t,
+    'cve30465',
+    ['sh', '-c', 'cat /etc/secret; touch /srv/w && echo srv-writable; awk \'{print $5}\' /proc/self/mountinfo | grep -E "^/(etc|srv|hostro|hostrel|tmp/corral|mntlink)" || true'],
+    (c) => {
+      c.root = { path: r, readonly: false };
+      c.mounts.push({ destination: '/mntlink/x', type: 'tmpfs', source: 'tmpfs' }, { destination: '/hostrel/y', type: 'tmpfs', source: 'tmpfs' });
+      c.linux.maskedPaths = ['/etc/masklink', '/etc/hostmask'];
+      c.linux.readonlyPaths = ['/rolink', '/hostro', '/hostrel'];
+    },
+  );
   t.equal(out.status, 0, out.stderr);
   const lines = out.stdout.trim().split('\n');
   t.equal(lines[0], 'secret', '/etc/secret is not masked through a link naming it by its host path');
   t.equal(lines[1], 'srv-writable', '/srv is not made read-only through such a link');
   t.notOk(lines.includes('/srv/x'), 'nothing mounted on /srv/x through such a link');
-  t.ok(lines.some((l) => l.endsWith(`${r}/srv/x`)), `the mount went where the link leads inside the rootfs: ${lines.slice(2).join(' ')}`);
+  t.ok(
+    lines.some((l) => l.endsWith(`${r}/srv/x`)),
+    `the mount went where the link leads inside the rootfs: ${lines.slice(2).join(' ')}`,
+  );
   t.equal(readFileSync(hostFile, 'utf8'), 'victim\n', 'the host file is unchanged');
   writeFileSync(join(hostDir, 'still-writable'), 'x');
   t.same(readdirSync(hostDir).sort(), ['still-writable', 'victim'], 'the host directory gained no mount point and stays writable');
@@ -242,7 +273,7 @@ t.test('CVE-2021-30465: symlinks never lead a mount, masked or read-only path ou
   const mounted: string[] = [];
   let ran = 0;
   for (let i = 0; i < 25; i++) {
-    const x = run(t, `race${i}`, ['sh', '-c', 'awk \'{print $5}\' /proc/self/mountinfo'], (c) => {
+    const x = run(t, `race${i}`, ['sh', '-c', "awk '{print $5}' /proc/self/mountinfo"], (c) => {
       c.root = { path: r2, readonly: false };
       c.mounts.push({ destination: '/swap/x', type: 'tmpfs', source: 'tmpfs' });
     });
@@ -261,8 +292,18 @@ t.test('CVE-2019-16884 / CVE-2023-27561: a bind mount over /proc cannot redirect
   writeFileSync(join(fake, 'sys/kernel/shmmax'), 'fake\n');
   writeFileSync(join(fake, 'kernel/shmmax'), 'fake\n');
   const cases: [string, Edit][] = [
-    ['over /proc/sys', (c) => { c.mounts.push(bind(fake, '/proc/sys')); }],
-    ['over /proc', (c) => { c.mounts.push(bind(fake, '/proc')); }],
+    [
+      'over /proc/sys',
+      (c) => {
+        c.mounts.push(bind(fake, '/proc/sys'));
+      },
+    ],
+    [
+      'over /proc',
+      (c) => {
+        c.mounts.push(bind(fake, '/proc'));
+      },
+    ],
   ];
   for (const [name, edit] of cases) {
     const r = run(t, `procover${cases.findIndex((x) => x[0] === name)}`, ['true'], (c) => {
@@ -290,9 +331,24 @@ t.test('CVE-2025-31133 class: masking needs the real /dev/null; a host file neve
   const devLink = scratch('devlink-');
   symlinkSync('/victim/victim', join(devLink, 'null'));
   const cases: [string, Edit][] = [
-    ['/dev/null a regular file', (c) => { c.mounts.push(bind(devFile, '/dev')); }],
-    ['/dev/null a link to a host file', (c) => { c.mounts.push(bind(victimDir, '/victim'), bind(devLink, '/dev')); }],
-    ['a host file bound over /dev/null', (c) => { c.mounts.push(bind(victim, '/dev/null')); }],
+    [
+      '/dev/null a regular file',
+      (c) => {
+        c.mounts.push(bind(devFile, '/dev'));
+      },
+    ],
+    [
+      '/dev/null a link to a host file',
+      (c) => {
+        c.mounts.push(bind(victimDir, '/victim'), bind(devLink, '/dev'));
+      },
+    ],
+    [
+      'a host file bound over /dev/null',
+      (c) => {
+        c.mounts.push(bind(victim, '/dev/null'));
+      },
+    ],
   ];
   cases.forEach(([name, edit], i) => {
     const x = run(t, `devnull${i}`, ['sh', '-c', 'echo owned > /etc/secret; cat /etc/secret'], (c) => {
@@ -316,11 +372,13 @@ t.test('no_new_privileges stops a setuid gain; without it the gain happens', asy
   chownSync(suid, 0, 0);
   chmodSync(suid, 0o4755);
   t.equal(statSync(suid).mode & 0o7777, 0o4755);
-  const asUser = (nnp: boolean): Edit => (c) => {
-    c.root = { path: r, readonly: true };
-    c.process.user = { uid: 1000, gid: 1000 };
-    c.process.noNewPrivileges = nnp;
-  };
+  const asUser =
+    (nnp: boolean): Edit =>
+    (c) => {
+      c.root = { path: r, readonly: true };
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.process.noNewPrivileges = nnp;
+    };
   const gained = run(t, 'suid', ['/bin/suid-probe', 'ids'], asUser(false));
   t.equal(gained.stdout, 'ids: uid=1000/0 gid=1000/1000\n', 'without no_new_privileges the setuid bit gives euid 0');
   const kept = run(t, 'suidnnp', ['/bin/suid-probe', 'ids'], asUser(true));
@@ -328,11 +386,13 @@ t.test('no_new_privileges stops a setuid gain; without it the gain happens', asy
 });
 
 t.test('a non-root user keeps exactly its ambient capabilities, and they work', async (t) => {
-  const caps = (list: string[], ambient: boolean): Edit => (c) => {
-    c.process.user = { uid: 1000, gid: 1000 };
-    c.process.capabilities = { bounding: list, effective: list, permitted: list, inheritable: ambient ? list : [], ambient: ambient ? list : [] };
-    withProbe(c);
-  };
+  const caps =
+    (list: string[], ambient: boolean): Edit =>
+    (c) => {
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.process.capabilities = { bounding: list, effective: list, permitted: list, inheritable: ambient ? list : [], ambient: ambient ? list : [] };
+      withProbe(c);
+    };
   const args = ['/tmp/probe', 'bind80', 'chown:/tmp/f', 'ids'];
   const amb = run(t, 'ambient', args, caps(['CAP_NET_BIND_SERVICE', 'CAP_CHOWN'], true));
   t.equal(amb.stdout, 'bind80: ok\nchown:/tmp/f: ok\nids: uid=1000/1000 gid=1000/1000\n', 'uid 1000 binds port 80 and chowns');
@@ -340,30 +400,54 @@ t.test('a non-root user keeps exactly its ambient capabilities, and they work', 
   t.equal(none.stdout, 'bind80: EACCES\nchown:/tmp/f: EPERM\nids: uid=1000/1000 gid=1000/1000\n', 'without ambient they are gone after execve');
   const one = run(t, 'oneambient', args, caps(['CAP_NET_BIND_SERVICE'], true));
   t.equal(one.stdout, 'bind80: ok\nchown:/tmp/f: EPERM\nids: uid=1000/1000 gid=1000/1000\n', 'exactly the listed ones');
-  const bad = run(t, 'badcap', ['true'], (c) => { c.process.capabilities = { bounding: ['CAP_CHOWN', 'CAP_BOGUS'] }; });
+  const bad = run(t, 'badcap', ['true'], (c) => {
+    c.process.capabilities = { bounding: ['CAP_CHOWN', 'CAP_BOGUS'] };
+  });
   t.equal(bad.status, 1);
   t.match(bad.stderr, /\/process\/capabilities\/bounding\/1: unknown capability "CAP_BOGUS"/, 'an unknown capability is an error naming it');
 });
 
 // A host with AppArmor or SELinux enabled would apply the labels, not refuse them.
-t.test('AppArmor and SELinux labels are refused on this host, which has neither', {
-  skip: (lsmEnabled('apparmor') || lsmEnabled('selinux')) && 'this host has AppArmor or SELinux enabled: labels are applied there, not refused',
-}, async (t) => {
-  const cases: [string, Edit, RegExp][] = [
-    ['apparmor', (c) => { c.process.apparmorProfile = 'docker-default'; }, /\/process\/apparmorProfile: AppArmor is not enabled on this host/],
-    ['selinux', (c) => { c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; }, /\/process\/selinuxLabel: SELinux is not enabled on this host/],
-    ['mountlabel', (c) => { c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'; }, /\/linux\/mountLabel: SELinux is not enabled on this host/],
-  ];
-  for (const [name, edit, msg] of cases) {
-    const r = run(t, `lsm${name}`, ['true'], edit);
-    t.equal(r.status, 1, `${name}: refused, never ignored`);
-    t.match(r.stderr, msg);
-  }
-  // `corral exec` refuses them too.
-  const c = id('lsmexec');
-  t.equal(corral(root, ['run', '--detach', '--bundle', bundle(baseConfig(['sleep', '300'])), c]).status, 0);
-  const ex = corral(root, ['exec', '--apparmor', 'docker-default', c, 'true']);
-  t.equal(ex.status, 1);
-  t.match(messages(ex.stderr), /AppArmor is not enabled on this host/);
-  t.equal(corral(root, ['delete', '--force', c]).status, 0);
-});
+t.test(
+  'AppArmor and SELinux labels are refused on this host, which has neither',
+  {
+    skip: (lsmEnabled('apparmor') || lsmEnabled('selinux')) && 'this host has AppArmor or SELinux enabled: labels are applied there, not refused',
+  },
+  async (t) => {
+    const cases: [string, Edit, RegExp][] = [
+      [
+        'apparmor',
+        (c) => {
+          c.process.apparmorProfile = 'docker-default';
+        },
+        /\/process\/apparmorProfile: AppArmor is not enabled on this host/,
+      ],
+      [
+        'selinux',
+        (c) => {
+          c.process.selinuxLabel = 'system_u:system_r:container_t:s0';
+        },
+        /\/process\/selinuxLabel: SELinux is not enabled on this host/,
+      ],
+      [
+        'mountlabel',
+        (c) => {
+          c.linux.mountLabel = 'system_u:object_r:container_file_t:s0';
+        },
+        /\/linux\/mountLabel: SELinux is not enabled on this host/,
+      ],
+    ];
+    for (const [name, edit, msg] of cases) {
+      const r = run(t, `lsm${name}`, ['true'], edit);
+      t.equal(r.status, 1, `${name}: refused, never ignored`);
+      t.match(r.stderr, msg);
+    }
+    // `corral exec` refuses them too.
+    const c = id('lsmexec');
+    t.equal(corral(root, ['run', '--detach', '--bundle', bundle(baseConfig(['sleep', '300'])), c]).status, 0);
+    const ex = corral(root, ['exec', '--apparmor', 'docker-default', c, 'true']);
+    t.equal(ex.status, 1);
+    t.match(messages(ex.stderr), /AppArmor is not enabled on this host/);
+    t.equal(corral(root, ['delete', '--force', c]).status, 0);
+  },
+);

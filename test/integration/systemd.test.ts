@@ -51,7 +51,10 @@ t.test('without a systemd to talk to: a clear error, and nothing left', async (t
   const c = id('nosd');
   const r = corral(root, ['--systemd-cgroup', 'run', '--bundle', bundle(baseConfig()), c]);
   t.equal(r.status, 1);
-  t.match(messages(r.stderr), /--systemd-cgroup: cannot reach systemd over D-Bus at \/run\/dbus\/system_bus_socket: .*no such file or directory \(systemd is not running on this host/i);
+  t.match(
+    messages(r.stderr),
+    /--systemd-cgroup: cannot reach systemd over D-Bus at \/run\/dbus\/system_bus_socket: .*no such file or directory \(systemd is not running on this host/i,
+  );
   t.notOk(existsSync(join(root, c)), 'no state');
   t.same(cgroupsNamed(c), [], 'no cgroup');
 });
@@ -67,17 +70,42 @@ t.test('create: a scope systemd made, holding the init, with the resources as it
   });
   const r = sdCorral(['create', '--bundle', b, c]);
   t.equal(r.status, 0, messages(r.stderr));
-  const p = show(unit, ['ActiveState', 'ControlGroup', 'Slice', 'Delegate', 'MemoryLimit', 'CPUShares', 'CPUQuotaPerSecUSec', 'TasksMax', 'DevicePolicy', 'DeviceAllow', 'TimeoutStopUSec', 'Description']);
-  t.match(p, {
-    ActiveState: 'active', ControlGroup: `/${cgroup}`, Slice: 'system.slice', Delegate: 'yes', MemoryLimit: '104857600', CPUShares: '512',
-    CPUQuotaPerSecUSec: '500ms', TasksMax: '50', DevicePolicy: 'strict', TimeoutStopUSec: '2min 3.456789s', Description: `corral container ${c}`,
-  }, 'systemd knows the unit as corral asked');
+  const p = show(unit, [
+    'ActiveState',
+    'ControlGroup',
+    'Slice',
+    'Delegate',
+    'MemoryLimit',
+    'CPUShares',
+    'CPUQuotaPerSecUSec',
+    'TasksMax',
+    'DevicePolicy',
+    'DeviceAllow',
+    'TimeoutStopUSec',
+    'Description',
+  ]);
+  t.match(
+    p,
+    {
+      ActiveState: 'active',
+      ControlGroup: `/${cgroup}`,
+      Slice: 'system.slice',
+      Delegate: 'yes',
+      MemoryLimit: '104857600',
+      CPUShares: '512',
+      CPUQuotaPerSecUSec: '500ms',
+      TasksMax: '50',
+      DevicePolicy: 'strict',
+      TimeoutStopUSec: '2min 3.456789s',
+      Description: `corral container ${c}`,
+    },
+    'systemd knows the unit as corral asked',
+  );
   t.match(p.DeviceAllow, /\/dev\/char\/1:3 rwm/, "runc's default device rules are the unit's DeviceAllow");
   t.match(p.DeviceAllow, /char-pts rwm/);
   const pid = initPid(c);
   const own = inside(['cat', `/proc/${pid}/cgroup`]).stdout;
-  for (const h of ['memory', 'pids', 'cpu', 'freezer', 'name=systemd'])
-    t.match(own, new RegExp(`:${h}:/${cgroup}\\n`), `the init is in the scope on ${h}`);
+  for (const h of ['memory', 'pids', 'cpu', 'freezer', 'name=systemd']) t.match(own, new RegExp(`:${h}:/${cgroup}\\n`), `the init is in the scope on ${h}`);
   t.match(own, new RegExp(`^0::/${cgroup}$`, 'm'), 'and on the unified hierarchy, where systemd tracks it');
   t.equal(hostCg('memory', cgroup, 'memory.limit_in_bytes'), '104857600');
   t.equal(hostCg('pids', cgroup, 'pids.max'), '50');
@@ -175,20 +203,22 @@ t.test('errors name what was wrong and leave nothing behind', async (t) => {
 
 // hugetlb is what this host keeps on its unified side; the smallest huge page size it has.
 const SIZE = hugePageSizes()[0];
-t.test('the unified side of this hybrid host is written as with cgroupfs', {
-  skip: requires([!!SIZE, 'huge pages'], [hierarchyOf('hugetlb')?.version === 2, 'hugetlb on the unified side of a hybrid layout']),
-}, async (t) => {
-  const c = id('huge');
-  const unit = `corral-${c}.scope`;
-  const limit = 2 * pageBytes(SIZE);
-  const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
-    cfg.linux.resources = { hugepageLimits: [{ pageSize: SIZE, limit }] };
-  });
-  const r = sdCorral(['create', '--bundle', b, c]);
-  t.equal(r.status, 0, messages(r.stderr));
-  t.equal(hostCg('unified', `system.slice/${unit}`, `hugetlb.${SIZE}.max`), String(limit));
-  t.equal(sdCorral(['delete', '--force', c]).status, 0);
-  t.same(cgroupsNamed(unit), []);
-});
-
-
+t.test(
+  'the unified side of this hybrid host is written as with cgroupfs',
+  {
+    skip: requires([!!SIZE, 'huge pages'], [hierarchyOf('hugetlb')?.version === 2, 'hugetlb on the unified side of a hybrid layout']),
+  },
+  async (t) => {
+    const c = id('huge');
+    const unit = `corral-${c}.scope`;
+    const limit = 2 * pageBytes(SIZE);
+    const b = bundle(baseConfig(['sleep', '1000']), (cfg) => {
+      cfg.linux.resources = { hugepageLimits: [{ pageSize: SIZE, limit }] };
+    });
+    const r = sdCorral(['create', '--bundle', b, c]);
+    t.equal(r.status, 0, messages(r.stderr));
+    t.equal(hostCg('unified', `system.slice/${unit}`, `hugetlb.${SIZE}.max`), String(limit));
+    t.equal(sdCorral(['delete', '--force', c]).status, 0);
+    t.same(cgroupsNamed(unit), []);
+  },
+);

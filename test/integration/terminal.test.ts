@@ -50,7 +50,9 @@ t.test('exec --tty sends its own pty and takes input from it', async (t) => {
 
 t.test('a terminal needs a console socket', async (t) => {
   const c = id('nosock');
-  const b = bundle(baseConfig(['true']), (cfg) => { cfg.process.terminal = true; });
+  const b = bundle(baseConfig(['true']), (cfg) => {
+    cfg.process.terminal = true;
+  });
   const r = corral(root, ['create', '--bundle', b, c]);
   t.equal(r.status, 1);
   t.match(messages(r.stderr), /cannot allocate tty if runc will detach without setting console socket/);
@@ -82,13 +84,16 @@ _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors='replace'))
 sys.exit(os.waitstatus_to_exitcode(st))
 `;
-const onOwnTty = (args: string[]) => spawnSync('python3', ['-c', OWN_TTY, join(ROOT, 'bin/corral'), '--root', root, ...args], { encoding: 'utf8', timeout: 30_000 }) as { status: number; stdout: string };
+const onOwnTty = (args: string[]) =>
+  spawnSync('python3', ['-c', OWN_TTY, join(ROOT, 'bin/corral'), '--root', root, ...args], { encoding: 'utf8', timeout: 30_000 }) as { status: number; stdout: string };
 
 t.test('run of a terminal container without --console-socket attaches our terminal', async (t) => {
   const c = id('own');
-  const b = bundle(baseConfig(['sh', '-c', 'tty; read x; echo got:$x; exit 3']), (cfg) => { cfg.process.terminal = true; });
+  const b = bundle(baseConfig(['sh', '-c', 'tty; read x; echo got:$x; exit 3']), (cfg) => {
+    cfg.process.terminal = true;
+  });
   const r = onOwnTty(['run', '--bundle', b, c]);
-  t.equal(r.status, 3, 'the container\'s status');
+  t.equal(r.status, 3, "the container's status");
   const out = (r.stdout as string).replace(/\r/g, '');
   t.match(out, /^\/dev\/pts\/\d+\n/, 'its stdio is a pty');
   t.match(out, /got:typed-line\n/, 'what we typed reached it');
@@ -100,7 +105,7 @@ t.test('exec -t without --console-socket attaches our terminal, as runc: a sessi
   t.equal(corral(root, ['run', '--detach', '--bundle', bundle(baseConfig(['sleep', '30'])), c]).status, 0);
   // pid, pgrp, session, tty and the terminal's foreground group (/proc/PID/stat 1, 5-8).
   const r = onOwnTty(['exec', '-t', c, 'sh', '-c', 'tty; cut -d" " -f1,5,6,7,8 /proc/$$/stat; read x; echo got:$x; exit 3']);
-  t.equal(r.status, 3, 'the process\'s status');
+  t.equal(r.status, 3, "the process's status");
   const out = r.stdout.replace(/\r/g, '');
   t.match(out, /^\/dev\/pts\/\d+\n/, 'its stdio is a pty');
   const [pid, pgrp, sid, ttyNr, tpgid] = out.split('\n')[1].split(' ').map(Number);

@@ -47,7 +47,10 @@ export function corral(root: string, args: string[], opts: { cwd?: string; env?:
     // wrap: a command that runs corral elsewhere (e.g. inside a test's systemd).
     const [cmd, ...argv] = [...(opts.wrap ?? []), CORRAL, '--root', root, ...args];
     r = spawnSync(cmd, argv, {
-      cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeout ?? 30_000, stdio: ['ignore', out, err],
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      timeout: opts.timeout ?? 30_000,
+      stdio: ['ignore', out, err],
     });
   } finally {
     closeSync(out);
@@ -120,7 +123,9 @@ export function cgroupsMatching(test: (name: string) => boolean): string[] {
       if (depth > 6) return;
       let entries: string[];
       try {
-        entries = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+        entries = readdirSync(d, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name);
       } catch {
         return;
       }
@@ -136,7 +141,10 @@ export function cgroupsMatching(test: (name: string) => boolean): string[] {
 
 /** Mounts whose mount point contains needle. */
 export function mountsWith(needle: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.includes(needle));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.includes(needle));
 }
 
 /** Processes whose command line contains needle. */
@@ -172,10 +180,14 @@ export function sleep(ms: number): void {
 
 /** The messages of corral's log lines (time="..." level=... msg="..."), unquoted. */
 export function messages(text: string): string {
-  return text.split('\n').filter(Boolean).map((l) => {
-    const m = / msg=(".*")$/.exec(l);
-    return m ? (JSON.parse(m[1]) as string) : l;
-  }).join('\n');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const m = / msg=(".*")$/.exec(l);
+      return m ? (JSON.parse(m[1]) as string) : l;
+    })
+    .join('\n');
 }
 
 /**
@@ -185,7 +197,10 @@ export function messages(text: string): string {
  * it too). At teardown `before` runs (e.g. to unmount what the file mounted), then
  * every container is deleted and the directory removed.
  */
-export function testFile(tap: { teardown(fn: () => void): void }, before?: () => void): {
+export function testFile(
+  tap: { teardown(fn: () => void): void },
+  before?: () => void,
+): {
   root: string;
   id: (name: string) => string;
   tempDir: (name: string) => string;
@@ -223,7 +238,11 @@ export function eventsOf(root: string, id: string, interval: string): { lines: (
   const events = spawn(CORRAL, ['--root', root, 'events', '--interval', interval, id], { stdio: ['ignore', fd, 'inherit'] });
   closeSync(fd);
   const exited = new Promise<number | null>((resolve) => events.on('exit', (code) => resolve(code)));
-  const lines = () => readFileSync(outFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CorralEvent);
+  const lines = () =>
+    readFileSync(outFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as CorralEvent);
   return { lines, exited };
 }
 

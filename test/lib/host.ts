@@ -20,8 +20,9 @@ const readOr = (path: string, or = '') => {
 
 /** The hierarchy that carries controller: a v1 one of its own, else the unified one if it offers it. */
 export function hierarchyOf(controller: string, layout: Layout = hostLayout()): Hierarchy | undefined {
-  return layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller))
-    ?? layout.hierarchies.find((h) => h.version === 2 && h.controllers.includes(controller));
+  return (
+    layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller)) ?? layout.hierarchies.find((h) => h.version === 2 && h.controllers.includes(controller))
+  );
 }
 
 const fileCache = new Map<string, boolean>();
@@ -61,8 +62,12 @@ export function hugePageSizes(sysfs = '/sys/kernel/mm/hugepages'): string[] {
   } catch {
     return []; // no hugetlbfs in this kernel
   }
-  return entries.map((e) => /^hugepages-(\d+)kB$/.exec(e)).filter((m) => m !== null)
-    .map((m) => Number(m[1])).sort((a, b) => a - b).map(hugePageSizeName);
+  return entries
+    .map((e) => /^hugepages-(\d+)kB$/.exec(e))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b)
+    .map(hugePageSizeName);
 }
 
 /** The bytes of a huge page size name ("2MB" → 2097152). */

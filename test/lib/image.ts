@@ -19,19 +19,36 @@ export function imageArchive(dir: string, name: string): string {
     return { mediaType, digest, size: data.length };
   };
   const layer = blob(readFileSync(layerTar), 'application/vnd.oci.image.layer.v1.tar');
-  const config = blob(Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux',
-    config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
-    rootfs: { type: 'layers', diff_ids: [layer.digest] },
-  })), 'application/vnd.oci.image.config.v1+json');
-  const manifest = blob(Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer],
-  })), 'application/vnd.oci.image.manifest.v1+json');
+  const config = blob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+    'application/vnd.oci.image.config.v1+json',
+  );
+  const manifest = blob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config,
+        layers: [layer],
+      }),
+    ),
+    'application/vnd.oci.image.manifest.v1+json',
+  );
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(layout, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ ...manifest, annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': 'test' } }],
-  }));
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ ...manifest, annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': 'test' } }],
+    }),
+  );
   const archive = join(dir, 'image.tar');
   const pack = spawnSync('tar', ['-C', layout, '-cf', archive, '.'], { encoding: 'utf8' });
   if (pack.status !== 0) throw new Error(`tar: ${pack.stderr}`);

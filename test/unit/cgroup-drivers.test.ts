@@ -41,8 +41,13 @@ const V1_MEMORY = {
   'memory.usage_in_bytes': '4000000',
 };
 const V1_CPU = {
-  'cpu.shares': '1024', 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': '-1', 'cpu.cfs_burst_us': '0',
-  'cpu.rt_period_us': '1000000', 'cpu.rt_runtime_us': '0', 'cpu.idle': '0',
+  'cpu.shares': '1024',
+  'cpu.cfs_period_us': '100000',
+  'cpu.cfs_quota_us': '-1',
+  'cpu.cfs_burst_us': '0',
+  'cpu.rt_period_us': '1000000',
+  'cpu.rt_runtime_us': '0',
+  'cpu.idle': '0',
 };
 
 t.test('conversions', async (t) => {
@@ -65,9 +70,14 @@ t.test('conversions', async (t) => {
 t.test('v1 memory: every field in its file', async (t) => {
   const d = tree(V1_MEMORY);
   const warnings: string[] = [];
-  applyV1(d, ['memory'], {
-    memory: { limit: 50593792, reservation: 40000000, swap: 60000000, kernel: 30000000, kernelTCP: 20000000, swappiness: 10, disableOOMKiller: true, useHierarchy: true },
-  }, { warn: (m) => warnings.push(m) });
+  applyV1(
+    d,
+    ['memory'],
+    {
+      memory: { limit: 50593792, reservation: 40000000, swap: 60000000, kernel: 30000000, kernelTCP: 20000000, swappiness: 10, disableOOMKiller: true, useHierarchy: true },
+    },
+    { warn: (m) => warnings.push(m) },
+  );
   t.equal(read(d, 'memory.limit_in_bytes'), '50593792');
   t.equal(read(d, 'memory.soft_limit_in_bytes'), '40000000');
   t.equal(read(d, 'memory.memsw.limit_in_bytes'), '60000000');
@@ -85,22 +95,27 @@ t.test('v1 memory: unlimited, zero means unset, and refusals', async (t) => {
   t.equal(read(d, 'memory.limit_in_bytes'), '-1');
   t.equal(read(d, 'memory.memsw.limit_in_bytes'), '-1', 'unlimited memory without a swap value: unlimited swap too');
   t.equal(read(d, 'memory.soft_limit_in_bytes'), UNLIMITED, '0 is not set (as runc)');
-  t.throws(() => applyV1(d, ['memory'], { memory: { limit: 2000, swap: 1000 } }),
-    /\/linux\/resources\/memory\/swap: memory\+swap limit 1000 is below the memory limit 2000/);
+  t.throws(() => applyV1(d, ['memory'], { memory: { limit: 2000, swap: 1000 } }), /\/linux\/resources\/memory\/swap: memory\+swap limit 1000 is below the memory limit 2000/);
   t.throws(() => applyV1(d, ['memory'], { memory: { swappiness: 101 } }), /\/linux\/resources\/memory\/swappiness: must be between 0 and 100/);
-  t.throws(() => applyV1(d, ['memory'], { memory: { limit: 1000000, checkBeforeUpdate: true } }, { update: true }),
-    /memory\/limit: the new limit 1000000 is below the current usage 4000000 .*checkBeforeUpdate/);
+  t.throws(
+    () => applyV1(d, ['memory'], { memory: { limit: 1000000, checkBeforeUpdate: true } }, { update: true }),
+    /memory\/limit: the new limit 1000000 is below the current usage 4000000 .*checkBeforeUpdate/,
+  );
   applyV1(d, ['memory'], { memory: { limit: 1000000, checkBeforeUpdate: true } }, {});
   t.equal(read(d, 'memory.limit_in_bytes'), '1000000', 'checkBeforeUpdate is about updates');
   const noSwap = tree({ 'memory.limit_in_bytes': UNLIMITED });
-  t.throws(() => applyV1(noSwap, ['memory'], { memory: { limit: 1000, swap: 2000 } }),
-    /memory\/swap: cannot set .*memory\.memsw\.limit_in_bytes to "2000": not supported by this host \(no such file\) \(swap accounting is off/);
+  t.throws(
+    () => applyV1(noSwap, ['memory'], { memory: { limit: 1000, swap: 2000 } }),
+    /memory\/swap: cannot set .*memory\.memsw\.limit_in_bytes to "2000": not supported by this host \(no such file\) \(swap accounting is off/,
+  );
   t.equal(existsSync(join(noSwap, 'memory.memsw.limit_in_bytes')), false, 'a missing file is never created');
 });
 
 t.test('v1 cpu and cpuset', async (t) => {
   const d = tree({ ...V1_CPU, 'cpuset.cpus': '0-1', 'cpuset.mems': '0' });
-  applyV1(d, ['cpu', 'cpuset'], { cpu: { shares: 512, quota: 50000, period: 200000, burst: 10000, realtimePeriod: 500000, realtimeRuntime: 20000, idle: 1, cpus: '1', mems: '0' } });
+  applyV1(d, ['cpu', 'cpuset'], {
+    cpu: { shares: 512, quota: 50000, period: 200000, burst: 10000, realtimePeriod: 500000, realtimeRuntime: 20000, idle: 1, cpus: '1', mems: '0' },
+  });
   t.equal(read(d, 'cpu.shares'), '512');
   t.equal(read(d, 'cpu.cfs_quota_us'), '50000');
   t.equal(read(d, 'cpu.cfs_period_us'), '200000');
@@ -117,15 +132,22 @@ t.test('v1 cpu and cpuset', async (t) => {
 
 t.test('v1 real-time budget: the parents below the root that lack room are given it', async (t) => {
   // a already exists (another container's /corral) and holds a sibling with 1%.
-  const root = tree({ ...V1_CPU, 'a/cpu.rt_runtime_us': '0', 'a/cpu.rt_period_us': '1000000',
-    'a/other/cpu.rt_runtime_us': '10000', 'a/other/cpu.rt_period_us': '1000000', 'a/b/cpu.rt_runtime_us': '0', 'a/b/cpu.rt_period_us': '1000000' });
+  const root = tree({
+    ...V1_CPU,
+    'a/cpu.rt_runtime_us': '0',
+    'a/cpu.rt_period_us': '1000000',
+    'a/other/cpu.rt_runtime_us': '10000',
+    'a/other/cpu.rt_period_us': '1000000',
+    'a/b/cpu.rt_runtime_us': '0',
+    'a/b/cpu.rt_period_us': '1000000',
+  });
   const d = join(root, 'a/b');
   // 1000 us of 100000 is 1%: a needs 2% of its 1 s period for both children.
   applyV1(d, ['cpu'], { cpu: { realtimeRuntime: 1000, realtimePeriod: 100000 } });
-  t.equal(read(root, 'a/cpu.rt_runtime_us'), '20000', 'the parent holds both children\'s shares');
+  t.equal(read(root, 'a/cpu.rt_runtime_us'), '20000', "the parent holds both children's shares");
   t.equal(read(root, 'a/b/cpu.rt_runtime_us'), '1000');
   t.equal(read(root, 'a/b/cpu.rt_period_us'), '100000');
-  t.equal(read(root, 'cpu.rt_runtime_us'), '0', 'the hierarchy\'s root is left alone');
+  t.equal(read(root, 'cpu.rt_runtime_us'), '0', "the hierarchy's root is left alone");
   // A parent with room enough is not touched.
   const roomy = tree({ ...V1_CPU, 'a/cpu.rt_runtime_us': '500000', 'a/b/cpu.rt_runtime_us': '0' });
   applyV1(join(roomy, 'a/b'), ['cpu'], { cpu: { realtimeRuntime: 30000 } });
@@ -145,24 +167,34 @@ t.test('v1 pids: -1 is max, 0 is a limit', async (t) => {
 
 t.test('v1 blkio: bfq files where CFQ is gone, throttles, no leaf weights', async (t) => {
   const files = {
-    'blkio.bfq.weight': '100', 'blkio.bfq.weight_device': '',
-    'blkio.throttle.read_bps_device': '', 'blkio.throttle.write_bps_device': '',
-    'blkio.throttle.read_iops_device': '', 'blkio.throttle.write_iops_device': '',
+    'blkio.bfq.weight': '100',
+    'blkio.bfq.weight_device': '',
+    'blkio.throttle.read_bps_device': '',
+    'blkio.throttle.write_bps_device': '',
+    'blkio.throttle.read_iops_device': '',
+    'blkio.throttle.write_iops_device': '',
   };
   const d = tree(files);
-  applyV1(d, ['blkio'], { blockIO: {
-    weight: 500, weightDevice: [{ major: 254, minor: 0, weight: 300 }],
-    throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1000 }], throttleWriteBpsDevice: [{ major: 254, minor: 0, rate: 2000 }],
-    throttleReadIOPSDevice: [{ major: 254, minor: 0, rate: 30 }], throttleWriteIOPSDevice: [{ major: 254, minor: 0, rate: 40 }],
-  } });
+  applyV1(d, ['blkio'], {
+    blockIO: {
+      weight: 500,
+      weightDevice: [{ major: 254, minor: 0, weight: 300 }],
+      throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1000 }],
+      throttleWriteBpsDevice: [{ major: 254, minor: 0, rate: 2000 }],
+      throttleReadIOPSDevice: [{ major: 254, minor: 0, rate: 30 }],
+      throttleWriteIOPSDevice: [{ major: 254, minor: 0, rate: 40 }],
+    },
+  });
   t.equal(read(d, 'blkio.bfq.weight'), '500');
   t.equal(read(d, 'blkio.bfq.weight_device'), '254:0 300');
   t.equal(read(d, 'blkio.throttle.read_bps_device'), '254:0 1000');
   t.equal(read(d, 'blkio.throttle.write_bps_device'), '254:0 2000');
   t.equal(read(d, 'blkio.throttle.read_iops_device'), '254:0 30');
   t.equal(read(d, 'blkio.throttle.write_iops_device'), '254:0 40');
-  t.throws(() => applyV1(d, ['blkio'], { blockIO: { leafWeight: 300 } }),
-    /\/linux\/resources\/blockIO\/leafWeight: cannot set .*blkio\.leaf_weight to "300": not supported by this host/);
+  t.throws(
+    () => applyV1(d, ['blkio'], { blockIO: { leafWeight: 300 } }),
+    /\/linux\/resources\/blockIO\/leafWeight: cannot set .*blkio\.leaf_weight to "300": not supported by this host/,
+  );
   const cfq = tree({ 'blkio.weight': '500', 'blkio.weight_device': '', 'blkio.bfq.weight': '100' });
   applyV1(cfq, ['blkio'], { blockIO: { weight: 200, weightDevice: [{ major: 8, minor: 0, weight: 100 }] } });
   t.equal(read(cfq, 'blkio.weight'), '200', 'blkio.weight where the kernel has it');
@@ -171,12 +203,19 @@ t.test('v1 blkio: bfq files where CFQ is gone, throttles, no leaf weights', asyn
 
 t.test('hugetlb: v1 and v2 files, reservations, unknown sizes', async (t) => {
   const v1 = tree({ 'hugetlb.2MB.limit_in_bytes': '0', 'hugetlb.2MB.rsvd.limit_in_bytes': '0', 'hugetlb.1GB.limit_in_bytes': '0' });
-  applyV1(v1, ['hugetlb'], { hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }, { pageSize: '1GB', limit: 1073741824 }] });
+  applyV1(v1, ['hugetlb'], {
+    hugepageLimits: [
+      { pageSize: '2MB', limit: 4194304 },
+      { pageSize: '1GB', limit: 1073741824 },
+    ],
+  });
   t.equal(read(v1, 'hugetlb.2MB.limit_in_bytes'), '4194304');
   t.equal(read(v1, 'hugetlb.2MB.rsvd.limit_in_bytes'), '4194304', 'the reservation limit too where the kernel has it');
   t.equal(read(v1, 'hugetlb.1GB.limit_in_bytes'), '1073741824');
-  t.throws(() => applyV1(v1, ['hugetlb'], { hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }),
-    /\/linux\/resources\/hugepageLimits\/0\/pageSize: "3MB" is not a huge page size of this host \(no .*hugetlb\.3MB\.limit_in_bytes; sizes: 2MB, 1GB\)/);
+  t.throws(
+    () => applyV1(v1, ['hugetlb'], { hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }),
+    /\/linux\/resources\/hugepageLimits\/0\/pageSize: "3MB" is not a huge page size of this host \(no .*hugetlb\.3MB\.limit_in_bytes; sizes: 2MB, 1GB\)/,
+  );
   const v2 = tree({ 'hugetlb.2MB.max': 'max', 'hugetlb.2MB.rsvd.max': 'max', 'hugetlb.1GB.max': 'max' });
   applyV2(v2, ['hugetlb'], { hugepageLimits: [{ pageSize: '2MB', limit: 2147483648 }] });
   t.equal(read(v2, 'hugetlb.2MB.max'), '2147483648');
@@ -199,7 +238,12 @@ t.test('v1 network and rdma', async (t) => {
 t.test('v1 devices: deny all, the config in order, then the defaults', async (t) => {
   const d = tree({ 'devices.allow': '', 'devices.deny': '' });
   // A regular file keeps only the last write: check the last rule lands in devices.allow.
-  applyV1(d, ['devices'], { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }] });
+  applyV1(d, ['devices'], {
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' },
+    ],
+  });
   t.equal(read(d, 'devices.deny'), 'a');
   t.equal(read(d, 'devices.allow'), 'c 10:200 rwm', 'the last default rule (tun)');
   const u = tree({ 'devices.allow': 'untouched', 'devices.deny': 'untouched' });
@@ -208,10 +252,23 @@ t.test('v1 devices: deny all, the config in order, then the defaults', async (t)
 });
 
 const V2_FILES = {
-  'memory.max': 'max', 'memory.low': '0', 'memory.swap.max': 'max', 'memory.current': '3000000',
-  'cpu.weight': '100', 'cpu.max': 'max 100000', 'cpu.max.burst': '0', 'cpu.idle': '0',
-  'cpuset.cpus': '', 'cpuset.mems': '', 'pids.max': 'max', 'io.weight': 'default 100', 'io.max': '',
-  'hugetlb.2MB.max': 'max', 'rdma.max': '', 'memory.high': 'max', 'cgroup.max.depth': 'max',
+  'memory.max': 'max',
+  'memory.low': '0',
+  'memory.swap.max': 'max',
+  'memory.current': '3000000',
+  'cpu.weight': '100',
+  'cpu.max': 'max 100000',
+  'cpu.max.burst': '0',
+  'cpu.idle': '0',
+  'cpuset.cpus': '',
+  'cpuset.mems': '',
+  'pids.max': 'max',
+  'io.weight': 'default 100',
+  'io.max': '',
+  'hugetlb.2MB.max': 'max',
+  'rdma.max': '',
+  'memory.high': 'max',
+  'cgroup.max.depth': 'max',
 };
 const V2_ALL = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma'];
 
@@ -271,29 +328,40 @@ t.test('v2: what cgroup v2 cannot do is refused, naming the field', async (t) =>
   refuse({ blockIO: { leafWeight: 300 } }, /blockIO\/leafWeight: not supported on cgroup v2/);
   refuse({ blockIO: { weight: 5 } }, /blockIO\/weight: 5 is out of range \(10 to 1000\)/);
   t.doesNotThrow(() => applyV2(d, V2_ALL, { memory: { limit: 1000000, checkBeforeUpdate: true } }), 'not an update: no check');
-  t.throws(() => applyV2(d, V2_ALL, { memory: { limit: 1000000, checkBeforeUpdate: true } }, { update: true }),
-    /memory\/limit: the new limit 1000000 is below the current usage 3000000/);
+  t.throws(
+    () => applyV2(d, V2_ALL, { memory: { limit: 1000000, checkBeforeUpdate: true } }, { update: true }),
+    /memory\/limit: the new limit 1000000 is below the current usage 3000000/,
+  );
   const warnings: string[] = [];
   applyV2(d, V2_ALL, { memory: { kernel: 1000 } }, { warn: (m) => warnings.push(m) });
   t.match(warnings.join(), /memory\/kernel: kernel memory limits do not exist on cgroup v2/);
   t.throws(() => applyV2(d, V2_ALL, { unified: { 'memory/max': '1' } }), /unified\/memory\/max: not a cgroup file name/);
   t.throws(() => applyV2(d, V2_ALL, { unified: { '../x': '1' } }), /unified\/\.\.\/x: not a cgroup file name/);
-  t.throws(() => applyV2(d, ['hugetlb'], { unified: { 'memory.high': '1' } }, { v1Controllers: ['memory'] }),
-    /unified\/memory\.high: the memory controller is on a cgroup v1 hierarchy on this \(hybrid\) host/);
-  t.throws(() => applyV2(d, ['hugetlb'], { unified: { 'misc.max': '1' } }),
-    /unified\/misc\.max: the misc controller is not available in the unified hierarchy/);
-  t.throws(() => applyV2(d, V2_ALL, { unified: { 'memory.nosuch': '1' } }),
-    /unified\/memory\.nosuch: cannot set .*memory\.nosuch to "1": not supported by this host \(no such file\)/);
+  t.throws(
+    () => applyV2(d, ['hugetlb'], { unified: { 'memory.high': '1' } }, { v1Controllers: ['memory'] }),
+    /unified\/memory\.high: the memory controller is on a cgroup v1 hierarchy on this \(hybrid\) host/,
+  );
+  t.throws(() => applyV2(d, ['hugetlb'], { unified: { 'misc.max': '1' } }), /unified\/misc\.max: the misc controller is not available in the unified hierarchy/);
+  t.throws(
+    () => applyV2(d, V2_ALL, { unified: { 'memory.nosuch': '1' } }),
+    /unified\/memory\.nosuch: cannot set .*memory\.nosuch to "1": not supported by this host \(no such file\)/,
+  );
 });
 
 // A hybrid layout like this machine's, on a fake tree: v1 memory and pids, cgroup2 with hugetlb.
 function hybrid(): { layout: Layout; root: string } {
   const root = tree({
-    'memory/c/memory.limit_in_bytes': UNLIMITED, 'memory/c/memory.usage_in_bytes': '0', 'memory/c/cgroup.procs': '11\n12\n',
+    'memory/c/memory.limit_in_bytes': UNLIMITED,
+    'memory/c/memory.usage_in_bytes': '0',
+    'memory/c/cgroup.procs': '11\n12\n',
     'memory/c/sub/cgroup.procs': '13\n',
-    'pids/c/pids.max': 'max', 'pids/c/cgroup.procs': '11\n12\n',
-    'devices/c/devices.allow': '', 'devices/c/devices.deny': '',
-    'unified/cgroup.subtree_control': '', 'unified/p/cgroup.subtree_control': '', 'unified/p/c/hugetlb.2MB.max': 'max',
+    'pids/c/pids.max': 'max',
+    'pids/c/cgroup.procs': '11\n12\n',
+    'devices/c/devices.allow': '',
+    'devices/c/devices.deny': '',
+    'unified/cgroup.subtree_control': '',
+    'unified/p/cgroup.subtree_control': '',
+    'unified/p/c/hugetlb.2MB.max': 'max',
   });
   const h = (version: 1 | 2, name: string, controllers: string[]): Hierarchy => ({ version, mount: join(root, name), root: '/', controllers, own: '/' });
   return { root, layout: { mode: 'hybrid', hierarchies: [h(1, 'memory', ['memory']), h(1, 'pids', ['pids']), h(1, 'devices', ['devices']), h(2, 'unified', ['hugetlb'])] } };
@@ -308,26 +376,41 @@ t.test('a hybrid host: each field to the hierarchy that owns its controller', as
   t.equal(read(root, 'unified/p/c/hugetlb.2MB.max'), '4194304', 'hugetlb on the v2 side');
   t.equal(read(root, 'unified/cgroup.subtree_control'), '+hugetlb', 'enabled in the root');
   t.equal(read(root, 'unified/p/cgroup.subtree_control'), '+hugetlb', 'and in the parent');
-  t.throws(() => applyResourcesTo(layout, rec, { network: { classID: 1 } }, {}),
-    /\/linux\/resources\/network\/classID: the net_cls cgroup controller is not available on this host \(it is not mounted\), so net_cls\.classid cannot be set/);
+  t.throws(
+    () => applyResourcesTo(layout, rec, { network: { classID: 1 } }, {}),
+    /\/linux\/resources\/network\/classID: the net_cls cgroup controller is not available on this host \(it is not mounted\), so net_cls\.classid cannot be set/,
+  );
   t.throws(() => applyResourcesTo(layout, rec, { cpu: { shares: 100 } }, {}), /cpu\/shares: the cpu cgroup controller is not available/);
   t.throws(() => applyResourcesTo(layout, rec, { unified: { 'memory.high': '1' } }, {}), /on a cgroup v1 hierarchy on this \(hybrid\) host/);
   t.same(cgroupPids(rec).sort(), [11, 12, 13], 'pids of the container and of the sub-cgroups it made');
 });
 
 t.test('needs and checkHost', async (t) => {
-  t.same(needs({ memory: { limit: 0, swappiness: 10 }, cpu: { cpus: '0' }, blockIO: { throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 1 }] } }).map((n) => [n.field, n.controller, n.file]), [
-    ['/linux/resources/memory/swappiness', 'memory', 'memory.swappiness'],
-    ['/linux/resources/cpu/cpus', 'cpuset', 'cpuset.cpus'],
-    ['/linux/resources/blockIO/throttleWriteIOPSDevice', 'blkio', 'blkio.throttle.write_iops_device'],
-  ]);
+  t.same(
+    needs({ memory: { limit: 0, swappiness: 10 }, cpu: { cpus: '0' }, blockIO: { throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 1 }] } }).map((n) => [
+      n.field,
+      n.controller,
+      n.file,
+    ]),
+    [
+      ['/linux/resources/memory/swappiness', 'memory', 'memory.swappiness'],
+      ['/linux/resources/cpu/cpus', 'cpuset', 'cpuset.cpus'],
+      ['/linux/resources/blockIO/throttleWriteIOPSDevice', 'blkio', 'blkio.throttle.write_iops_device'],
+    ],
+  );
   const v1only: Layout = { mode: 'v1', hierarchies: [{ version: 1, mount: '/x', root: '/', controllers: ['memory'], own: '/' }] };
   t.throws(() => checkHost(v1only, { unified: { 'memory.high': '1' } }), /unified\/memory\.high: this host has no cgroup v2 \(unified\) hierarchy/);
-  t.throws(() => checkHost(v1only, { devices: [{ allow: false, access: 'rwm' }] }), /\/linux\/resources\/devices: the devices cgroup controller is not mounted on this host and there is no cgroup v2 hierarchy/);
+  t.throws(
+    () => checkHost(v1only, { devices: [{ allow: false, access: 'rwm' }] }),
+    /\/linux\/resources\/devices: the devices cgroup controller is not mounted on this host and there is no cgroup v2 hierarchy/,
+  );
   t.doesNotThrow(() => checkHost(v1only, {}), 'the default rules alone are no reason to fail');
   const v2: Layout = { mode: 'v2', hierarchies: [{ version: 2, mount: '/x', root: '/', controllers: ['memory', 'io'], own: '/' }] };
   t.doesNotThrow(() => checkHost(v2, { blockIO: { weight: 100 } }), 'blkio is io on v2');
-  t.throws(() => checkHost(v2, { pids: { limit: 1 } }), /pids\/limit: the pids cgroup controller is not available on this host \(the unified hierarchy does not offer it\), so pids\.max cannot be set/);
+  t.throws(
+    () => checkHost(v2, { pids: { limit: 1 } }),
+    /pids\/limit: the pids cgroup controller is not available on this host \(the unified hierarchy does not offer it\), so pids\.max cannot be set/,
+  );
 });
 
 t.test('enableControllers: from the root down to the parent, errors name the field', async (t) => {
@@ -337,14 +420,16 @@ t.test('enableControllers: from the root down to the parent, errors name the fie
   t.equal(read(root, 'cgroup.subtree_control'), 'memory', 'already on: not written');
   t.equal(read(root, 'a/cgroup.subtree_control'), '+memory');
   t.equal(read(root, 'a/b/cgroup.subtree_control'), '+memory');
-  t.throws(() => enableControllers(h, join(root, 'x/y'), ['pids'], '/linux/resources/pids/limit'),
-    /\/linux\/resources\/pids\/limit: cannot read .*x\/cgroup\.subtree_control/);
+  t.throws(() => enableControllers(h, join(root, 'x/y'), ['pids'], '/linux/resources/pids/limit'), /\/linux\/resources\/pids\/limit: cannot read .*x\/cgroup\.subtree_control/);
 });
 
 t.test('makeCgroupDirs, createCgroups and removeCgroups on a fake layout', async (t) => {
   const { root, layout } = hybrid();
   const rec = makeCgroupDirs('id1', '/n1/n2', layout);
-  t.same(rec.paths, ['memory', 'pids', 'devices', 'unified'].map((h) => join(root, h, 'n1/n2')));
+  t.same(
+    rec.paths,
+    ['memory', 'pids', 'devices', 'unified'].map((h) => join(root, h, 'n1/n2')),
+  );
   t.equal(rec.unified, join(root, 'unified/n1/n2'));
   t.equal(rec.freezer, join(root, 'unified/n1/n2/cgroup.freeze'), 'no v1 freezer: the v2 one');
   t.equal(rec.created.length, 8, 'two levels in four hierarchies');
@@ -360,8 +445,13 @@ t.test('makeCgroupDirs, createCgroups and removeCgroups on a fake layout', async
   });
   const sorted = (r?: CgroupRecord) => r && { ...r, created: [...r.created].sort() };
   t.same(sorted(planned), sorted(shared), 'what it said it would make is what it made');
-  t.same(shared.created, [join(root, 'memory/p/c'), join(root, 'pids/p/c'), join(root, 'devices/p/c'), join(root, 'memory/p'), join(root, 'pids/p'), join(root, 'devices/p')]
-    .sort((a, b) => b.length - a.length), 'existing directories (unified/p/c) are not recorded as made');
+  t.same(
+    shared.created,
+    [join(root, 'memory/p/c'), join(root, 'pids/p/c'), join(root, 'devices/p/c'), join(root, 'memory/p'), join(root, 'pids/p'), join(root, 'devices/p')].sort(
+      (a, b) => b.length - a.length,
+    ),
+    'existing directories (unified/p/c) are not recorded as made',
+  );
   t.same(makeCgroupDirs('id4', undefined, layout).paths[0], join(root, 'memory/corral/id4'), 'the default path');
   // Two levels with no devices hierarchy and no v2: a failing field undoes the directories.
   const plain: Layout = { mode: 'v1', hierarchies: layout.hierarchies.slice(0, 2) };
@@ -378,8 +468,20 @@ t.test('v2 OOM watch: memory.events changes, counted by its oom key', async (t) 
   let ooms = 0;
   let gone = false;
   let seen: () => void = () => {};
-  const w = watchV2(d, () => { ooms++; seen(); }, () => { gone = true; });
-  const next = () => new Promise<void>((resolve) => { seen = resolve; });
+  const w = watchV2(
+    d,
+    () => {
+      ooms++;
+      seen();
+    },
+    () => {
+      gone = true;
+    },
+  );
+  const next = () =>
+    new Promise<void>((resolve) => {
+      seen = resolve;
+    });
   let wait = next();
   writeFileSync(join(d, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
   await wait;

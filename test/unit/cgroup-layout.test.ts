@@ -65,25 +65,29 @@ const NESTED_MOUNTINFO = `700 690 0:26 /docker/abc /sys/fs/cgroup ro,nosuid,node
 const NESTED_CGROUP = '0::/docker/abc\n';
 
 t.test('a v1 host', async (t) => {
-  const l = parseLayout(V1_MOUNTINFO, V1_CGROUP, () => { throw new Error('no v2 here'); });
+  const l = parseLayout(V1_MOUNTINFO, V1_CGROUP, () => {
+    throw new Error('no v2 here');
+  });
   t.equal(l.mode, 'v1');
-  t.same(l.hierarchies, [
-    { version: 1, mount: '/sys/fs/cgroup/systemd', root: '/', controllers: ['name=systemd'], own: '/user.slice/user-1000.slice/session-1.scope' },
-    { version: 1, mount: '/sys/fs/cgroup/cpu,cpuacct', root: '/', controllers: ['cpuacct', 'cpu'], own: '/user.slice' },
-    { version: 1, mount: '/sys/fs/cgroup/memory', root: '/', controllers: ['memory'], own: '/user.slice' },
-    { version: 1, mount: '/sys/fs/cgroup/cpuset', root: '/', controllers: ['cpuset'], own: '/' },
-    { version: 1, mount: '/sys/fs/cgroup/net_cls,net_prio', root: '/', controllers: ['net_prio', 'net_cls'], own: '/' },
-    { version: 1, mount: '/sys/fs/cgroup/freezer', root: '/', controllers: ['freezer'], own: '/' },
-  ], 'one per hierarchy (the second memory mount is skipped); mount options are not controllers');
+  t.same(
+    l.hierarchies,
+    [
+      { version: 1, mount: '/sys/fs/cgroup/systemd', root: '/', controllers: ['name=systemd'], own: '/user.slice/user-1000.slice/session-1.scope' },
+      { version: 1, mount: '/sys/fs/cgroup/cpu,cpuacct', root: '/', controllers: ['cpuacct', 'cpu'], own: '/user.slice' },
+      { version: 1, mount: '/sys/fs/cgroup/memory', root: '/', controllers: ['memory'], own: '/user.slice' },
+      { version: 1, mount: '/sys/fs/cgroup/cpuset', root: '/', controllers: ['cpuset'], own: '/' },
+      { version: 1, mount: '/sys/fs/cgroup/net_cls,net_prio', root: '/', controllers: ['net_prio', 'net_cls'], own: '/' },
+      { version: 1, mount: '/sys/fs/cgroup/freezer', root: '/', controllers: ['freezer'], own: '/' },
+    ],
+    'one per hierarchy (the second memory mount is skipped); mount options are not controllers',
+  );
 });
 
 t.test('a v2 host', async (t) => {
   const asked: string[] = [];
   const l = parseLayout(V2_MOUNTINFO, V2_CGROUP, (m) => (asked.push(m), ['cpu', 'memory', 'pids']));
   t.equal(l.mode, 'v2');
-  t.same(l.hierarchies, [
-    { version: 2, mount: '/sys/fs/cgroup', root: '/', controllers: ['cpu', 'memory', 'pids'], own: '/user.slice/user-1000.slice/session-2.scope' },
-  ]);
+  t.same(l.hierarchies, [{ version: 2, mount: '/sys/fs/cgroup', root: '/', controllers: ['cpu', 'memory', 'pids'], own: '/user.slice/user-1000.slice/session-2.scope' }]);
   t.same(asked, ['/sys/fs/cgroup'], 'controllers are read from the first cgroup2 mount only');
 });
 
@@ -109,8 +113,7 @@ t.test('a mount whose root is not "/" (inside a container)', async (t) => {
   t.equal(dirOf(h, cgroupPathFor(h, 'sub/c1', 'c1')), '/sys/fs/cgroup/sub/c1', 'relative paths go under our own cgroup');
 });
 
-t.test('a cgroup outside the mount root stays inside the mount', {
-}, async (t) => {
+t.test('a cgroup outside the mount root stays inside the mount', {}, async (t) => {
   const h = parseLayout(NESTED_MOUNTINFO, NESTED_CGROUP, () => []).hierarchies[0];
   const d = dirOf(h, cgroupPathFor(h, undefined, 'c1'));
   t.ok(d === h.mount || d.startsWith(h.mount + '/'), `${d} is under ${h.mount}`);
@@ -167,7 +170,10 @@ t.test('effective device rules: the config first, then the defaults', async (t) 
   const r = effectiveRules([deny, fuse]);
   t.same(r, [deny, fuse, ...DEFAULT_RULES]);
   t.same(r.map(ruleText).slice(0, 5), ['a', 'c 10:229 rwm', 'c *:* m', 'b *:* m', 'c 1:3 rwm']);
-  t.ok(r.slice(2).every((x) => x.allow), 'the defaults only allow');
+  t.ok(
+    r.slice(2).every((x) => x.allow),
+    'the defaults only allow',
+  );
   t.ok(r.map(ruleText).includes('c 136:* rwm'), 'ptys');
   t.ok(r.map(ruleText).includes('c 10:200 rwm'), 'tun');
 });

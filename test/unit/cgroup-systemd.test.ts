@@ -4,7 +4,15 @@
 import t from 'tap';
 import { Variant } from '../../src/linux/dbus';
 import {
-  annotationProperty, cpuMask, deviceProperties, INFINITY, majorVersion, procDevices, quotaPerSec, resourceProperties, systemdUnitName,
+  annotationProperty,
+  cpuMask,
+  deviceProperties,
+  INFINITY,
+  majorVersion,
+  procDevices,
+  quotaPerSec,
+  resourceProperties,
+  systemdUnitName,
 } from '../../src/linux/cgroups/systemd';
 import { DEFAULT_RULES } from '../../src/linux/cgroups/devices';
 
@@ -34,23 +42,60 @@ t.test('values systemd keeps its own way', async (t) => {
 });
 
 t.test('resources as unit properties', async (t) => {
-  const r = { memory: { limit: 104857600, reservation: 52428800, swap: 209715200 }, cpu: { shares: 1024, quota: 50000, period: 200000, cpus: '0-1', mems: '0' },
-    pids: { limit: 20 }, blockIO: { weight: 500 } };
-  t.same(resourceProperties(r, false, 252), [
-    ['MemoryLimit', v('t', 104857600n)], ['CPUShares', v('t', 1024n)], ['BlockIOWeight', v('t', 500n)], ['TasksMax', v('t', 20n)],
-    ['CPUQuotaPerSecUSec', v('t', 250000n)], ['CPUQuotaPeriodUSec', v('t', 200000n)],
-    ['AllowedCPUs', v('ay', Buffer.from([3]))], ['AllowedMemoryNodes', v('ay', Buffer.from([1]))],
-  ], 'v1: the legacy names');
-  t.same(resourceProperties(r, true, 252).slice(0, 5), [
-    ['MemoryMax', v('t', 104857600n)], ['MemoryLow', v('t', 52428800n)], ['MemorySwapMax', v('t', 104857600n)],
-    ['CPUWeight', v('t', 39n)], ['IOWeight', v('t', 4950n)],
-  ], 'v2: the unified names, with the cgroupfs conversions (swap is memory+swap in the spec)');
-  t.same(resourceProperties(r, false, 241).map(([n]) => n), ['MemoryLimit', 'CPUShares', 'BlockIOWeight', 'TasksMax', 'CPUQuotaPerSecUSec'],
-    'what an older systemd does not know is not sent');
-  t.same(resourceProperties({ memory: { limit: -1 }, pids: { limit: -1 } }, true, 252), [['MemoryMax', v('t', INFINITY)], ['TasksMax', v('t', INFINITY)]], '-1 is infinity');
-  t.same(resourceProperties({ unified: { 'memory.high': '1000000', 'cpu.max': 'max 50000', 'pids.max': 'max', 'io.latency': '8:0 target=10' } }, true, 252), [
-    ['MemoryHigh', v('t', 1000000n)], ['CPUQuotaPerSecUSec', v('t', INFINITY)], ['CPUQuotaPeriodUSec', v('t', 50000n)], ['TasksMax', v('t', INFINITY)],
-  ], 'unified keys systemd has a property for (the rest go to the files only)');
+  const r = {
+    memory: { limit: 104857600, reservation: 52428800, swap: 209715200 },
+    cpu: { shares: 1024, quota: 50000, period: 200000, cpus: '0-1', mems: '0' },
+    pids: { limit: 20 },
+    blockIO: { weight: 500 },
+  };
+  t.same(
+    resourceProperties(r, false, 252),
+    [
+      ['MemoryLimit', v('t', 104857600n)],
+      ['CPUShares', v('t', 1024n)],
+      ['BlockIOWeight', v('t', 500n)],
+      ['TasksMax', v('t', 20n)],
+      ['CPUQuotaPerSecUSec', v('t', 250000n)],
+      ['CPUQuotaPeriodUSec', v('t', 200000n)],
+      ['AllowedCPUs', v('ay', Buffer.from([3]))],
+      ['AllowedMemoryNodes', v('ay', Buffer.from([1]))],
+    ],
+    'v1: the legacy names',
+  );
+  t.same(
+    resourceProperties(r, true, 252).slice(0, 5),
+    [
+      ['MemoryMax', v('t', 104857600n)],
+      ['MemoryLow', v('t', 52428800n)],
+      ['MemorySwapMax', v('t', 104857600n)],
+      ['CPUWeight', v('t', 39n)],
+      ['IOWeight', v('t', 4950n)],
+    ],
+    'v2: the unified names, with the cgroupfs conversions (swap is memory+swap in the spec)',
+  );
+  t.same(
+    resourceProperties(r, false, 241).map(([n]) => n),
+    ['MemoryLimit', 'CPUShares', 'BlockIOWeight', 'TasksMax', 'CPUQuotaPerSecUSec'],
+    'what an older systemd does not know is not sent',
+  );
+  t.same(
+    resourceProperties({ memory: { limit: -1 }, pids: { limit: -1 } }, true, 252),
+    [
+      ['MemoryMax', v('t', INFINITY)],
+      ['TasksMax', v('t', INFINITY)],
+    ],
+    '-1 is infinity',
+  );
+  t.same(
+    resourceProperties({ unified: { 'memory.high': '1000000', 'cpu.max': 'max 50000', 'pids.max': 'max', 'io.latency': '8:0 target=10' } }, true, 252),
+    [
+      ['MemoryHigh', v('t', 1000000n)],
+      ['CPUQuotaPerSecUSec', v('t', INFINITY)],
+      ['CPUQuotaPeriodUSec', v('t', 50000n)],
+      ['TasksMax', v('t', INFINITY)],
+    ],
+    'unified keys systemd has a property for (the rest go to the files only)',
+  );
   t.same(resourceProperties({ unified: { 'memory.high': '1' } }, false, 252), [], 'no unified keys on v1');
 });
 
@@ -62,14 +107,43 @@ t.test('device rules as DeviceAllow', async (t) => {
   const warnings: string[] = [];
   const warn = (m: string) => warnings.push(m);
   const deny = { allow: false, type: 'a' };
-  t.same(deviceProperties([deny, ...DEFAULT_RULES], names, warn), [['DevicePolicy', v('s', 'strict')], ['DeviceAllow', v('a(ss)', [
-    ['char-*', 'm'], ['block-*', 'm'], ['/dev/char/1:3', 'rwm'], ['/dev/char/1:8', 'rwm'], ['/dev/char/1:7', 'rwm'], ['/dev/char/5:0', 'rwm'],
-    ['/dev/char/1:5', 'rwm'], ['/dev/char/1:9', 'rwm'], ['char-pts', 'rwm'], ['/dev/char/5:2', 'rwm'], ['/dev/char/10:200', 'rwm'],
-  ])]], "runc's defaults, each as systemd names it");
+  t.same(
+    deviceProperties([deny, ...DEFAULT_RULES], names, warn),
+    [
+      ['DevicePolicy', v('s', 'strict')],
+      [
+        'DeviceAllow',
+        v('a(ss)', [
+          ['char-*', 'm'],
+          ['block-*', 'm'],
+          ['/dev/char/1:3', 'rwm'],
+          ['/dev/char/1:8', 'rwm'],
+          ['/dev/char/1:7', 'rwm'],
+          ['/dev/char/5:0', 'rwm'],
+          ['/dev/char/1:5', 'rwm'],
+          ['/dev/char/1:9', 'rwm'],
+          ['char-pts', 'rwm'],
+          ['/dev/char/5:2', 'rwm'],
+          ['/dev/char/10:200', 'rwm'],
+        ]),
+      ],
+    ],
+    "runc's defaults, each as systemd names it",
+  );
   t.same(warnings, []);
-  t.same(deviceProperties([deny, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }], names, warn)[1],
-    ['DeviceAllow', v('a(ss)', [['/dev/char/1:3', 'r']])], 'a deny takes its access back, as the v1 controller does');
-  t.same(deviceProperties([deny, { allow: true, access: 'rwm' }], names, warn), [['DevicePolicy', v('s', 'auto')], ['DeviceAllow', v('a(ss)', [])]], 'allow all');
+  t.same(
+    deviceProperties([deny, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }], names, warn)[1],
+    ['DeviceAllow', v('a(ss)', [['/dev/char/1:3', 'r']])],
+    'a deny takes its access back, as the v1 controller does',
+  );
+  t.same(
+    deviceProperties([deny, { allow: true, access: 'rwm' }], names, warn),
+    [
+      ['DevicePolicy', v('s', 'auto')],
+      ['DeviceAllow', v('a(ss)', [])],
+    ],
+    'allow all',
+  );
   t.same(warnings, []);
   deviceProperties([deny, { allow: true }, { allow: false, type: 'b', major: 8, minor: null, access: 'w' }], names, warn);
   t.match(warnings[0], /cannot express deny rules under an allow-all/, 'a deny under allow-all is reported');

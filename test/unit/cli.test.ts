@@ -17,7 +17,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'corral-cli-'));
 const root = join(tmp, 'root');
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Result { status: number | null; stdout: string; stderr: string }
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs bin/corral with pipes (nothing here leaves a process holding them). */
 function run(args: string[], cwd = tmp): Result {
@@ -187,7 +191,7 @@ t.test('features', async (t) => {
   t.same(f.mountOptions, [...f.mountOptions].sort(), 'sorted');
   for (const o of ['ro', 'rw', 'bind', 'rbind', 'nosuid', 'rprivate', 'rslave', 'strictatime']) t.ok(f.mountOptions.includes(o), o);
   for (const o of ['idmap', 'rro']) t.notOk(f.mountOptions.includes(o), `not ${o}`);
-  t.ok(f.mountOptions.includes('tmpcopyup'), 'tmpcopyup (runc\'s extension)');
+  t.ok(f.mountOptions.includes('tmpcopyup'), "tmpcopyup (runc's extension)");
   t.same([...f.linux.namespaces].sort(), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
   t.same(f.linux.capabilities, CAPABILITIES.slice(0, kernelLastCap() + 1));
   t.ok(f.linux.capabilities.includes('CAP_SYS_ADMIN'));
@@ -201,11 +205,17 @@ t.test('features', async (t) => {
   t.equal(f.annotations['corral.version'], (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   t.equal(f.annotations['corral.checkpoint.enabled'], 'false');
   t.ok(f.linux.memoryPolicy.modes.includes('MPOL_BIND') && f.linux.memoryPolicy.flags.includes('MPOL_F_STATIC_NODES'), 'memoryPolicy modes and flags');
-  t.same(f.potentiallyUnsafeConfigAnnotations, ['org.systemd.property.'], 'what changes corral\'s behaviour (features.md)');
+  t.same(f.potentiallyUnsafeConfigAnnotations, ['org.systemd.property.'], "what changes corral's behaviour (features.md)");
 });
 
 t.test('commands on a container that does not exist', async (t) => {
-  for (const cmd of [['state', 'ghost'], ['kill', 'ghost'], ['kill', 'ghost', 'KILL'], ['delete', 'ghost'], ['start', 'ghost']])
+  for (const cmd of [
+    ['state', 'ghost'],
+    ['kill', 'ghost'],
+    ['kill', 'ghost', 'KILL'],
+    ['delete', 'ghost'],
+    ['start', 'ghost'],
+  ])
     failsWith(t, run(['--root', root, ...cmd]), 'container does not exist');
   const force = run(['--root', root, 'delete', '--force', 'ghost']);
   t.equal(force.status, 0);
@@ -255,8 +265,12 @@ t.test('parseSignal: real-time signals past SIGRTMAX are errors', async (t) => {
   t.throws(() => parseSignal('RTMAX-40'), { message: 'unknown signal "RTMAX-40"' });
 });
 
-t.test('a lone - is a string flag\'s value, as containerd passes it', async (t) => {
-  for (const args of [['update', '--resources', '-', 'nope'], ['update', '-r', '-', 'nope'], ['update', '--resources=-', 'nope']]) {
+t.test("a lone - is a string flag's value, as containerd passes it", async (t) => {
+  for (const args of [
+    ['update', '--resources', '-', 'nope'],
+    ['update', '-r', '-', 'nope'],
+    ['update', '--resources=-', 'nope'],
+  ]) {
     const r = run(['--root', root, ...args]);
     t.equal(r.status, 1, args.join(' '));
     t.equal(messages(r.stderr), 'container does not exist', `${args.join(' ')}: the id is the only argument`);

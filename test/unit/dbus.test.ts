@@ -16,8 +16,17 @@ t.test('signatures split into complete types', async (t) => {
 });
 
 t.test('a message survives encoding and decoding', async (t) => {
-  const body = ['corral-x.scope', 'replace', [['PIDs', new Variant('au', [42])], ['MemoryLimit', new Variant('t', 2n ** 64n - 1n)],
-    ['AllowedCPUs', new Variant('ay', Buffer.from([5]))], ['Delegate', new Variant('b', true)]], []];
+  const body = [
+    'corral-x.scope',
+    'replace',
+    [
+      ['PIDs', new Variant('au', [42])],
+      ['MemoryLimit', new Variant('t', 2n ** 64n - 1n)],
+      ['AllowedCPUs', new Variant('ay', Buffer.from([5]))],
+      ['Delegate', new Variant('b', true)],
+    ],
+    [],
+  ];
   const buf = encodeMessage({ type: MsgType.Call, serial: 7, path: '/org/freedesktop/systemd1', member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body });
   const m = decodeMessage(buf);
   t.equal(m.serial, 7);
@@ -63,15 +72,43 @@ t.test('talking to a real dbus-daemon', async (t) => {
   // b is the peer: a sends it systemd's call, routed (and checked) by the daemon.
   const bName = b.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'RequestName', 'su', 'test.corral.Peer', 4);
   t.same(bName, [1], 'the peer owns its name');
-  const props = [['Slice', new Variant('s', 'system.slice')], ['PIDs', new Variant('au', [1, 2])], ['CPUQuotaPerSecUSec', new Variant('t', 2n ** 64n - 1n)],
-    ['DeviceAllow', new Variant('a(ss)', [['/dev/char/1:3', 'rwm'], ['char-pts', 'rw']])], ['AllowedCPUs', new Variant('ay', Buffer.from([3]))], ['Delegate', new Variant('b', true)]];
-  a.send({ type: MsgType.Call, destination: 'test.corral.Peer', path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.systemd1.Manager', member: 'StartTransientUnit', signature: 'ssa(sv)a(sa(sv))', body: ['x.scope', 'replace', props, []] });
+  const props = [
+    ['Slice', new Variant('s', 'system.slice')],
+    ['PIDs', new Variant('au', [1, 2])],
+    ['CPUQuotaPerSecUSec', new Variant('t', 2n ** 64n - 1n)],
+    [
+      'DeviceAllow',
+      new Variant('a(ss)', [
+        ['/dev/char/1:3', 'rwm'],
+        ['char-pts', 'rw'],
+      ]),
+    ],
+    ['AllowedCPUs', new Variant('ay', Buffer.from([3]))],
+    ['Delegate', new Variant('b', true)],
+  ];
+  a.send({
+    type: MsgType.Call,
+    destination: 'test.corral.Peer',
+    path: '/org/freedesktop/systemd1',
+    interface: 'org.freedesktop.systemd1.Manager',
+    member: 'StartTransientUnit',
+    signature: 'ssa(sv)a(sa(sv))',
+    body: ['x.scope', 'replace', props, []],
+  });
   let got;
   do got = b.next();
   while (got.member !== 'StartTransientUnit');
   t.same(got.body, ['x.scope', 'replace', props, []], 'the peer reads what was sent, after the daemon checked it');
   const sender = got.sender!;
-  b.send({ type: MsgType.Signal, path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.systemd1.Manager', member: 'JobRemoved', destination: sender, signature: 'uoss', body: [1, '/job/1', 'x.scope', 'done'] });
+  b.send({
+    type: MsgType.Signal,
+    path: '/org/freedesktop/systemd1',
+    interface: 'org.freedesktop.systemd1.Manager',
+    member: 'JobRemoved',
+    destination: sender,
+    signature: 'uoss',
+    body: [1, '/job/1', 'x.scope', 'done'],
+  });
   b.send({ type: MsgType.Return, replySerial: got.serial, destination: sender, signature: 'o', body: ['/job/1'] });
   const sig = a.waitSignal((m) => m.member === 'JobRemoved');
   t.same(sig.body, [1, '/job/1', 'x.scope', 'done'], 'waitSignal finds the signal among the messages that arrive');

@@ -9,12 +9,23 @@ import { ERRNO, errnoText } from '../../src/base/errno';
 
 t.test('the words messages (and the tests matching them) have always used', async (t) => {
   const words: Record<string, string> = {
-    ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted',
-    EEXIST: 'file exists', ENOTDIR: 'not a directory', EISDIR: 'is a directory', EINVAL: 'invalid argument',
-    EBUSY: 'device or resource busy', ESRCH: 'no such process', ENOSPC: 'no space left on device',
-    EROFS: 'read-only file system', ENOTEMPTY: 'directory not empty', ENODEV: 'no such device',
-    EOPNOTSUPP: 'operation not supported', ENOTSUP: 'operation not supported',
-    ERANGE: 'numerical result out of range', EAGAIN: 'resource temporarily unavailable',
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EEXIST: 'file exists',
+    ENOTDIR: 'not a directory',
+    EISDIR: 'is a directory',
+    EINVAL: 'invalid argument',
+    EBUSY: 'device or resource busy',
+    ESRCH: 'no such process',
+    ENOSPC: 'no space left on device',
+    EROFS: 'read-only file system',
+    ENOTEMPTY: 'directory not empty',
+    ENODEV: 'no such device',
+    EOPNOTSUPP: 'operation not supported',
+    ENOTSUP: 'operation not supported',
+    ERANGE: 'numerical result out of range',
+    EAGAIN: 'resource temporarily unavailable',
   };
   for (const [code, text] of Object.entries(words)) t.equal(errnoText(code), text, code);
   t.equal(errnoText('EDOTDOT'), 'RFS specific error', 'a capital after the first letter keeps it, as in Go');
@@ -29,7 +40,7 @@ t.test('the numbers are the ones Node was built with (<errno.h>)', async (t) => 
   for (const name of known) t.equal(ERRNO[name][0], node[name], name);
 });
 
-t.test('corral-init prints the table\'s words for every number (errno-text)', async (t) => {
+t.test("corral-init prints the table's words for every number (errno-text)", async (t) => {
   const helper = join(__dirname, '../../dist/corral-init');
   if (!t.ok(existsSync(helper), 'dist/corral-init is built (make test builds it)')) return;
   const want = new Map<number, string>();
@@ -39,5 +50,9 @@ t.test('corral-init prints the table\'s words for every number (errno-text)', as
   const r = spawnSync(helper, ['errno-text', ...numbers.map(String)]);
   t.equal(r.status, 0, r.stderr.toString());
   const got = r.stdout.toString().trimEnd().split('\n');
-  t.same(got, numbers.map((n) => `${n} ${want.get(n)}`), 'line for line');
+  t.same(
+    got,
+    numbers.map((n) => `${n} ${want.get(n)}`),
+    'line for line',
+  );
 });

@@ -27,9 +27,19 @@ t.test('huge page sizes, smallest first, as cgroup files name them', async (t) =
 });
 
 t.test('the blkio weight file: CFQ, BFQ or none', async (t) => {
-  t.equal(blkioWeightFile((f) => f === 'blkio.weight'), 'blkio.weight');
-  t.equal(blkioWeightFile((f) => f === 'blkio.bfq.weight'), 'blkio.bfq.weight');
-  t.equal(blkioWeightFile(() => false), undefined, 'neither (no BFQ on the disks, no CFQ since 5.0)');
+  t.equal(
+    blkioWeightFile((f) => f === 'blkio.weight'),
+    'blkio.weight',
+  );
+  t.equal(
+    blkioWeightFile((f) => f === 'blkio.bfq.weight'),
+    'blkio.bfq.weight',
+  );
+  t.equal(
+    blkioWeightFile(() => false),
+    undefined,
+    'neither (no BFQ on the disks, no CFQ since 5.0)',
+  );
 });
 
 t.test('swap, block devices, LSMs', async (t) => {
@@ -52,7 +62,7 @@ t.test('where a controller lives: its own v1 hierarchy first, else the unified s
   t.equal(hierarchyOf('memory', hybrid)?.mount, '/cg/memory');
   t.equal(hierarchyOf('rdma', hybrid), undefined);
   const systemdHybrid: Layout = { mode: 'hybrid', hierarchies: [h(2, '/cg/unified', []), h(1, '/cg/hugetlb', ['hugetlb'])] };
-  t.equal(hierarchyOf('hugetlb', systemdHybrid)?.version, 1, 'systemd\'s hybrid: hugetlb on v1');
+  t.equal(hierarchyOf('hugetlb', systemdHybrid)?.version, 1, "systemd's hybrid: hugetlb on v1");
 });
 
 t.test('kernel versions', async (t) => {

@@ -15,7 +15,14 @@ const RUNC: Record<Operation, [Status[], Partial<Record<Status, string>>]> = {
   events: [['created', 'running', 'paused'], { stopped: 'container with id c1 is not running' }],
   exec: [['created', 'running'], { paused: 'cannot exec in a paused container (use --ignore-paused to override)', stopped: 'cannot exec in a stopped container' }],
   'exec --ignore-paused': [['created', 'running', 'paused'], { stopped: 'cannot exec in a stopped container' }],
-  delete: [['stopped'], { created: 'cannot delete container c1 that is not stopped: created', running: 'cannot delete container c1 that is not stopped: running', paused: 'cannot delete container c1 that is not stopped: paused' }],
+  delete: [
+    ['stopped'],
+    {
+      created: 'cannot delete container c1 that is not stopped: created',
+      running: 'cannot delete container c1 that is not stopped: running',
+      paused: 'cannot delete container c1 that is not stopped: paused',
+    },
+  ],
 };
 
 t.same(Object.keys(STATUS_RULES).sort(), Object.keys(RUNC).sort(), 'every operation has its rule');
@@ -23,7 +30,12 @@ for (const [op, [allowed, refusals]] of Object.entries(RUNC) as [Operation, (typ
   t.test(op, async (t) => {
     for (const s of STATUSES) {
       if (allowed.includes(s)) t.doesNotThrow(() => requireStatus(op, s, 'c1'), `${op} accepts ${s}`);
-      else t.equal(corralError(t, () => requireStatus(op, s, 'c1')), refusals[s], `${op} refuses ${s} in runc's words`);
+      else
+        t.equal(
+          corralError(t, () => requireStatus(op, s, 'c1')),
+          refusals[s],
+          `${op} refuses ${s} in runc's words`,
+        );
     }
   });
 }

@@ -23,18 +23,36 @@ function startTime(pid: number): string {
 
 function record(id: string, over: Partial<ContainerRecord> = {}): ContainerRecord {
   return {
-    id, bundle: `/bundles/${id}`, rootfs: `/bundles/${id}/rootfs`, pid: 0, pidStartTime: '', created: '2026-01-01T00:00:00Z',
-    owner: 'root', cgroups: { paths: [], created: [] }, namespaces: [{ type: 'pid' }], hostMountNs: false, ...over,
+    id,
+    bundle: `/bundles/${id}`,
+    rootfs: `/bundles/${id}/rootfs`,
+    pid: 0,
+    pidStartTime: '',
+    created: '2026-01-01T00:00:00Z',
+    owner: 'root',
+    cgroups: { paths: [], created: [] },
+    namespaces: [{ type: 'pid' }],
+    hostMountNs: false,
+    ...over,
   };
 }
 
-
 t.test('validateId', async (t) => {
   for (const id of ['c1', 'abc', 'A-b_c.d+e', '123', 'a..b', '...x']) t.equal(validateId(id), id, id);
-  t.equal(corralError(t, () => validateId('')), 'container id cannot be empty');
-  t.equal(corralError(t, () => validateId(undefined)), 'container id cannot be empty');
+  t.equal(
+    corralError(t, () => validateId('')),
+    'container id cannot be empty',
+  );
+  t.equal(
+    corralError(t, () => validateId(undefined)),
+    'container id cannot be empty',
+  );
   for (const bad of ['..', '.', 'a/b', '../etc', 'a b', 'a\nb', 'a:b', '/abs'])
-    t.equal(corralError(t, () => validateId(bad)), `invalid container id format: ${bad}`, JSON.stringify(bad));
+    t.equal(
+      corralError(t, () => validateId(bad)),
+      `invalid container id format: ${bad}`,
+      JSON.stringify(bad),
+    );
 });
 
 t.test('claim, exists, read, write', async (t) => {
@@ -43,10 +61,19 @@ t.test('claim, exists, read, write', async (t) => {
   t.equal(dir, join(s.root, 'c1'));
   t.ok(statSync(dir).isDirectory());
   t.equal(statSync(dir).mode & 0o777, 0o700, "private, as runc's");
-  t.equal(corralError(t, () => s.claim('c1')), 'container with id exists: c1');
+  t.equal(
+    corralError(t, () => s.claim('c1')),
+    'container with id exists: c1',
+  );
   t.notOk(s.exists('c1'), 'claimed but not yet written');
-  t.equal(corralError(t, () => s.read('c1')), 'container does not exist');
-  t.equal(corralError(t, () => s.read('nope')), 'container does not exist');
+  t.equal(
+    corralError(t, () => s.read('c1')),
+    'container does not exist',
+  );
+  t.equal(
+    corralError(t, () => s.read('nope')),
+    'container does not exist',
+  );
   const rec = record('c1', { annotations: { a: 'b' }, pid: 42, pidStartTime: '123' });
   s.write(rec);
   t.ok(s.exists('c1'));
@@ -55,8 +82,14 @@ t.test('claim, exists, read, write', async (t) => {
   t.equal(s.read('c1').pid, 43, 'overwritten');
   t.same(readdirSync(dir), ['state.json'], 'no temp file left');
   t.equal(s.fifo('c1'), join(dir, 'exec.fifo'));
-  t.equal(corralError(t, () => s.dir('../x')), 'invalid container id format: ../x');
-  t.equal(corralError(t, () => s.claim('a/b')), 'invalid container id format: a/b');
+  t.equal(
+    corralError(t, () => s.dir('../x')),
+    'invalid container id format: ../x',
+  );
+  t.equal(
+    corralError(t, () => s.claim('a/b')),
+    'invalid container id format: a/b',
+  );
   t.notOk(existsSync(join(s.root, 'a')), 'nothing made for a bad id');
 });
 
@@ -70,13 +103,22 @@ t.test('creating.json, and failures that name the path', async (t) => {
   t.same(readdirSync(dir), ['creating.json'], 'no temp file left');
   // A write that fails (here: its temporary file's name is taken by a directory).
   mkdirSync(join(dir, `.state.json.${process.pid}`));
-  t.equal(corralError(t, () => s.write(record('c1'))), `write ${join(dir, 'state.json')}: is a directory`);
+  t.equal(
+    corralError(t, () => s.write(record('c1'))),
+    `write ${join(dir, 'state.json')}: is a directory`,
+  );
   t.notOk(existsSync(join(dir, 'state.json')));
   writeFileSync(join(dir, 'state.json'), '{"id": ');
-  t.match(corralError(t, () => s.read('c1')), new RegExp(`^read ${join(dir, 'state.json')}: .*JSON`));
+  t.match(
+    corralError(t, () => s.read('c1')),
+    new RegExp(`^read ${join(dir, 'state.json')}: .*JSON`),
+  );
   const file = join(tmp, `plain-${n++}`);
   writeFileSync(file, '');
-  t.equal(corralError(t, () => new Store(join(file, 'root')).claim('c1')), `mkdir ${join(file, 'root')}: not a directory`);
+  t.equal(
+    corralError(t, () => new Store(join(file, 'root')).claim('c1')),
+    `mkdir ${join(file, 'root')}: not a directory`,
+  );
 });
 
 t.test('list and remove', async (t) => {
@@ -110,7 +152,10 @@ t.test('lock: content, release, relock', async (t) => {
   const again = s.lock('c1');
   t.ok(lstatSync(file, { throwIfNoEntry: false }), 'locked again');
   again();
-  t.equal(corralError(t, () => s.lock('ghost')), 'container does not exist');
+  t.equal(
+    corralError(t, () => s.lock('ghost')),
+    'container does not exist',
+  );
 });
 
 t.test('lock: a stale lock is taken over', async (t) => {
@@ -132,7 +177,9 @@ t.test('lock: a stale lock is taken over', async (t) => {
 
 t.test('lock: a live holder is waited for until the deadline', async (t) => {
   const child = spawn('sleep', ['5'], { stdio: 'ignore' });
-  t.teardown(() => { child.kill('SIGKILL'); });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
   await new Promise<void>((resolve) => child.once('spawn', () => resolve()));
   const pid = child.pid!;
   // spawn() returns once exec happened; stat may still show node's name briefly, the start time is stable.
@@ -158,7 +205,11 @@ t.test('lock: a live holder is waited for until the deadline', async (t) => {
   t.ok(realNow() - started < 2000, 'and the test stayed quick');
   t.equal(readlinkSync(file), holder, "the holder's lock is left alone");
   const t1 = realNow();
-  t.equal(corralError(t, () => s.lock('c1', 0)), `container c1 is locked by process ${pid}`, 'no wait at all');
+  t.equal(
+    corralError(t, () => s.lock('c1', 0)),
+    `container c1 is locked by process ${pid}`,
+    'no wait at all',
+  );
   t.ok(realNow() - t1 < 1000);
 });
 

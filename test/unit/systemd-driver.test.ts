@@ -80,7 +80,10 @@ class FakeSystemd implements SystemdClient {
 /** A v1 host with memory and pids hierarchies, in a scratch directory, where systemd made the scope. */
 function v1Host(): { root: string; layout: Layout } {
   const root = mkdtempSync(join(trees, 'host-'));
-  for (const [d, f] of [['memory', 'memory.limit_in_bytes'], ['pids', 'pids.max']]) {
+  for (const [d, f] of [
+    ['memory', 'memory.limit_in_bytes'],
+    ['pids', 'pids.max'],
+  ]) {
     mkdirSync(join(root, d, 'machine.slice/test-c1.scope'), { recursive: true });
     writeFileSync(join(root, d, 'machine.slice/test-c1.scope', f), 'max');
   }
@@ -95,8 +98,13 @@ t.test('create: the scope with the process in it, then the directories and files
   const { root, layout } = v1Host();
   const planned: CgroupRecord[] = [];
   const rec = systemdDriver(sd.connect).create({
-    id: 'c1', cgroupsPath: 'machine.slice:test:c1', resources, annotations: { 'org.systemd.property.CollectMode': "'inactive-or-failed'" },
-    pid: 4242, layout, intent: (p) => planned.push(structuredClone(p)),
+    id: 'c1',
+    cgroupsPath: 'machine.slice:test:c1',
+    resources,
+    annotations: { 'org.systemd.property.CollectMode': "'inactive-or-failed'" },
+    pid: 4242,
+    layout,
+    intent: (p) => planned.push(structuredClone(p)),
   });
   t.same(sd.names(), ['connect', 'subscribe', 'version', 'startTransientUnit', 'waitJob', 'controlGroup'], 'subscribed before the job it waits for');
   t.equal(sd.calls[3][1], 'test-c1.scope', 'the unit runc would name');
@@ -110,11 +118,17 @@ t.test('create: the scope with the process in it, then the directories and files
   t.equal(props.get('CollectMode'), 'inactive-or-failed', 'an org.systemd.property annotation');
   t.equal(props.get('DevicePolicy'), 'strict');
   t.equal(sd.open, 0, 'the connection closed');
-  t.same(rec, {
-    driver: 'systemd', systemd: 'test-c1.scope',
-    paths: [join(root, 'memory/machine.slice/test-c1.scope'), join(root, 'pids/machine.slice/test-c1.scope')],
-    created: rec.created, resources,
-  }, 'the record: its driver and unit, the directories in every hierarchy');
+  t.same(
+    rec,
+    {
+      driver: 'systemd',
+      systemd: 'test-c1.scope',
+      paths: [join(root, 'memory/machine.slice/test-c1.scope'), join(root, 'pids/machine.slice/test-c1.scope')],
+      created: rec.created,
+      resources,
+    },
+    'the record: its driver and unit, the directories in every hierarchy',
+  );
   t.equal(readFileSync(join(rec.paths[1], 'pids.max'), 'utf8'), '20', 'every field written to the files too');
   t.same(planned[0], { driver: 'systemd', paths: [], created: [], systemd: 'test-c1.scope' }, 'the unit recorded before systemd makes it');
   t.equal(driverName(rec), 'systemd');
@@ -132,7 +146,7 @@ t.test('create: what fails, and what is undone', async (t) => {
   t.same(sd.calls, []);
 
   sd.fail.startTransientUnit = new DBusError('org.freedesktop.systemd1.UnitExists', 'Unit test-c1.scope already exists.');
-  t.throws(() => create(), { message: '/linux/cgroupsPath: the systemd unit test-c1.scope already exists (another container\'s?)' });
+  t.throws(() => create(), { message: "/linux/cgroupsPath: the systemd unit test-c1.scope already exists (another container's?)" });
   t.notOk(sd.names().includes('stopUnit'), 'not ours to stop');
   t.equal(sd.open, 0);
 
@@ -150,8 +164,7 @@ t.test('create: what fails, and what is undone', async (t) => {
   writeFileSync(join(root, 'blocked'), '');
   const blocked: Layout = { mode: 'v1', hierarchies: [{ ...layout.hierarchies[0], mount: join(root, 'blocked') }] };
   t.throws(() => create({ layout: blocked, resources: { memory: { limit: 1 } } }), /cgroup: mkdir/);
-  t.same(sd.names(), ['connect', 'subscribe', 'version', 'startTransientUnit', 'waitJob', 'controlGroup', 'connect', 'subscribe', 'stopUnit', 'waitJob'],
-    'started, then stopped');
+  t.same(sd.names(), ['connect', 'subscribe', 'version', 'startTransientUnit', 'waitJob', 'controlGroup', 'connect', 'subscribe', 'stopUnit', 'waitJob'], 'started, then stopped');
   t.same(sd.calls[8], ['stopUnit', 'test-c1.scope']);
   t.equal(sd.open, 0);
 });

@@ -21,8 +21,7 @@ export function blkioWeightToIoWeight(weight: number): number {
  */
 export function swapToV2(swap: number, limit: number | undefined, field: string): number | 'max' {
   if (swap === -1) return 'max';
-  if (limit === undefined || limit === -1)
-    throw new CorralError(`${field}: a swap limit (memory+swap) needs a memory limit on cgroup v2 (memory.swap.max is swap alone)`);
+  if (limit === undefined || limit === -1) throw new CorralError(`${field}: a swap limit (memory+swap) needs a memory limit on cgroup v2 (memory.swap.max is swap alone)`);
   if (swap < limit) throw new CorralError(`${field}: memory+swap limit ${swap} is below the memory limit ${limit}`);
   return swap - limit;
 }

@@ -105,8 +105,10 @@ const insn = (code: number, dst: number, src: number, off: number | 'next', imm:
  */
 export function compile(st: DeviceState): Buffer {
   const prog: Insn[] = [
-    insn(LDX_MEM_W, 2, 1, 0, 0), insn(ALU32_AND_K, 2, 0, 0, 0xffff),
-    insn(LDX_MEM_W, 3, 1, 0, 0), insn(ALU32_RSH_K, 3, 0, 0, 16),
+    insn(LDX_MEM_W, 2, 1, 0, 0),
+    insn(ALU32_AND_K, 2, 0, 0, 0xffff),
+    insn(LDX_MEM_W, 3, 1, 0, 0),
+    insn(ALU32_RSH_K, 3, 0, 0, 16),
     insn(LDX_MEM_W, 4, 1, 4, 0),
     insn(LDX_MEM_W, 5, 1, 8, 0),
   ];

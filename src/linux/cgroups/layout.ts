@@ -44,7 +44,9 @@ export function parseLayout(mountinfo: string, selfCgroup: string, v2Controllers
       seen.add('');
       hierarchies.push({ version: 2, mount, root, controllers: v2Controllers(mount), own: own.get('') ?? '/' });
     } else if (fstype === 'cgroup') {
-      const controllers = superopts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr' && o !== 'cpuset_v2_mode');
+      const controllers = superopts
+        .split(',')
+        .filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr' && o !== 'cpuset_v2_mode');
       const key = controllers.join(',');
       if (seen.has(key)) continue;
       seen.add(key);

@@ -48,8 +48,7 @@ const deepestFirst = (a: string, b: string) => b.length - a.length;
 function inheritCpuset(dir: string): void {
   for (const f of ['cpuset.cpus', 'cpuset.mems']) {
     const file = join(dir, f);
-    if (fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() === '')
-      fs.writeFileSync(file, fs.readFileSync(join(dirname(dir), f), 'utf8').trim());
+    if (fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() === '') fs.writeFileSync(file, fs.readFileSync(join(dirname(dir), f), 'utf8').trim());
   }
 }
 
@@ -107,8 +106,10 @@ export function checkRealtimePolicy(rec: CgroupRecord, policy: string | undefine
   if (policy !== 'SCHED_FIFO' && policy !== 'SCHED_RR') return;
   const dir = rec.paths[layout.hierarchies.findIndex((h) => h.version === 1 && h.controllers.includes('cpu'))];
   if (dir && readNum(dir, 'cpu.rt_runtime_us') === 0)
-    throw new CorralError(`/process/scheduler/policy: ${policy} needs a real-time budget, and the container's cgroup has none `
-      + `(${dir}/cpu.rt_runtime_us is 0 on this cgroup v1 host): set /linux/resources/cpu/realtimeRuntime`);
+    throw new CorralError(
+      `/process/scheduler/policy: ${policy} needs a real-time budget, and the container's cgroup has none ` +
+        `(${dir}/cpu.rt_runtime_us is 0 on this cgroup v1 host): set /linux/resources/cpu/realtimeRuntime`,
+    );
 }
 
 /** cgroup.procs of this process's own cgroups, for the helper to return to. */
@@ -133,15 +134,25 @@ export function needs(r: Resources): Need[] {
   const out: Need[] = [];
   const add = (field: string, controller: string, file: string) => out.push({ field: `${R}/${field}`, controller, file });
   const m = r.memory ?? {};
-  for (const [k, file] of [['limit', 'memory.limit_in_bytes'], ['reservation', 'memory.soft_limit_in_bytes'], ['swap', 'memory.memsw.limit_in_bytes'],
-    ['kernel', 'memory.kmem.limit_in_bytes'], ['kernelTCP', 'memory.kmem.tcp.limit_in_bytes']] as const)
+  for (const [k, file] of [
+    ['limit', 'memory.limit_in_bytes'],
+    ['reservation', 'memory.soft_limit_in_bytes'],
+    ['swap', 'memory.memsw.limit_in_bytes'],
+    ['kernel', 'memory.kmem.limit_in_bytes'],
+    ['kernelTCP', 'memory.kmem.tcp.limit_in_bytes'],
+  ] as const)
     if (isSet(m[k])) add(`memory/${k}`, 'memory', file);
   if (defined(m.swappiness) && m.swappiness !== -1) add('memory/swappiness', 'memory', 'memory.swappiness');
   if (m.disableOOMKiller) add('memory/disableOOMKiller', 'memory', 'memory.oom_control');
   if (m.useHierarchy === false) add('memory/useHierarchy', 'memory', 'memory.use_hierarchy');
   const c = r.cpu ?? {};
-  for (const [k, file] of [['shares', 'cpu.shares'], ['quota', 'cpu.cfs_quota_us'], ['period', 'cpu.cfs_period_us'],
-    ['realtimeRuntime', 'cpu.rt_runtime_us'], ['realtimePeriod', 'cpu.rt_period_us']] as const)
+  for (const [k, file] of [
+    ['shares', 'cpu.shares'],
+    ['quota', 'cpu.cfs_quota_us'],
+    ['period', 'cpu.cfs_period_us'],
+    ['realtimeRuntime', 'cpu.rt_runtime_us'],
+    ['realtimePeriod', 'cpu.rt_period_us'],
+  ] as const)
     if (isSet(c[k])) add(`cpu/${k}`, 'cpu', file);
   if (defined(c.burst)) add('cpu/burst', 'cpu', 'cpu.cfs_burst_us');
   if (defined(c.idle)) add('cpu/idle', 'cpu', 'cpu.idle');
@@ -164,8 +175,10 @@ const V2_NAME: Record<string, string> = { blkio: 'io' };
 
 /** The hierarchy that carries a (v1-named) controller, if any. */
 function ownerOf(layout: Layout, controller: string): Hierarchy | undefined {
-  return layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller))
-    ?? layout.hierarchies.find((h) => h.version === 2 && h.controllers.includes(V2_NAME[controller] ?? controller));
+  return (
+    layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes(controller)) ??
+    layout.hierarchies.find((h) => h.version === 2 && h.controllers.includes(V2_NAME[controller] ?? controller))
+  );
 }
 
 /** Fails, naming the field and the file, for what no hierarchy of the host can take. */
@@ -180,8 +193,7 @@ export function checkHost(layout: Layout, r: Resources): void {
   if (r.devices?.length && !layout.hierarchies.some((h) => h.version === 2 || h.controllers.includes('devices')))
     throw new CorralError(`${R}/devices: the devices cgroup controller is not mounted on this host and there is no cgroup v2 hierarchy for an eBPF device program`);
   const unified = Object.keys(r.unified ?? {});
-  if (unified.length && !layout.hierarchies.some((h) => h.version === 2))
-    throw new CorralError(`${R}/unified/${unified[0]}: this host has no cgroup v2 (unified) hierarchy`);
+  if (unified.length && !layout.hierarchies.some((h) => h.version === 2)) throw new CorralError(`${R}/unified/${unified[0]}: this host has no cgroup v2 (unified) hierarchy`);
 }
 
 /**
@@ -217,7 +229,8 @@ export function enableControllers(h: Hierarchy, dir: string, controllers: string
 
 /** Controllers the unified hierarchy must give the container for r. */
 function v2Needs(layout: Layout, h: Hierarchy, r: Resources): { controller: string; field: string }[] {
-  const out = needs(r).filter((n) => ownerOf(layout, n.controller) === h)
+  const out = needs(r)
+    .filter((n) => ownerOf(layout, n.controller) === h)
     .map((n) => ({ controller: V2_NAME[n.controller] ?? n.controller, field: n.field }));
   for (const key of Object.keys(r.unified ?? {})) {
     const c = keyController(key);

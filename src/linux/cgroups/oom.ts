@@ -20,12 +20,13 @@ function watchV1(dir: string, onOom: () => void, onGone: () => void): OomWatch {
   writeExisting(join(dir, 'cgroup.event_control'), `${efd} ${ofd}`);
   let closed = false;
   const buf = Buffer.alloc(8);
-  const next = () => read(efd, buf, 0, 8, null, (err) => {
-    if (closed) return;
-    if (err || !existsSync(dir)) return onGone();
-    onOom();
-    next();
-  });
+  const next = () =>
+    read(efd, buf, 0, 8, null, (err) => {
+      if (closed) return;
+      if (err || !existsSync(dir)) return onGone();
+      onOom();
+      next();
+    });
   next();
   return {
     close: () => {

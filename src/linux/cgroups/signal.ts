@@ -10,7 +10,6 @@ import type { CgroupRecord } from './types';
 /** Processes to signal besides those in the cgroups (the init, should it be outside them). */
 export type Also = () => number[];
 
-
 function signalPids(rec: CgroupRecord, sig: number, also: Also): void {
   const pids = new Set(cgroupPids(rec));
   for (const p of also()) pids.add(p);

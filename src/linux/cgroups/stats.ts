@@ -91,7 +91,9 @@ function ioStat(dir: string): Obj {
 
 function hugetlbSizes(dir: string, suffix: string): string[] {
   try {
-    return readdirSync(dir).map((f) => new RegExp(`^hugetlb\\.(\\w+)\\.${suffix}$`).exec(f)?.[1]).filter((s): s is string => !!s);
+    return readdirSync(dir)
+      .map((f) => new RegExp(`^hugetlb\\.(\\w+)\\.${suffix}$`).exec(f)?.[1])
+      .filter((s): s is string => !!s);
   } catch {
     return [];
   }
@@ -101,7 +103,11 @@ function cpuV1(cpuacct: string | undefined, cpu: string | undefined): Obj {
   const usage: Obj = { kernel: 0, user: 0 };
   if (cpuacct) {
     usage.total = file(cpuacct, 'cpuacct.usage');
-    const list = (f: string) => (readCg(cpuacct, f) ?? '').split(/\s+/).filter(Boolean).map((x) => num(x) ?? 0);
+    const list = (f: string) =>
+      (readCg(cpuacct, f) ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((x) => num(x) ?? 0);
     usage.percpu = list('cpuacct.usage_percpu');
     usage.percpu_kernel = list('cpuacct.usage_percpu_sys');
     usage.percpu_user = list('cpuacct.usage_percpu_user');
@@ -110,10 +116,16 @@ function cpuV1(cpuacct: string | undefined, cpu: string | undefined): Obj {
     usage.user = times(st.user, USER_HZ_NS) ?? 0;
   }
   const t = cpu ? keyed(cpu, 'cpu.stat') : {};
-  const throttling = omit({ periods: t.nr_periods, throttledPeriods: t.nr_throttled, throttledTime: t.throttled_time },
-    ['periods', 'throttledPeriods', 'throttledTime']);
-  return { usage: omit({ total: usage.total, percpu: usage.percpu, percpu_kernel: usage.percpu_kernel, percpu_user: usage.percpu_user, kernel: usage.kernel, user: usage.user },
-    ['total', 'percpu', 'percpu_kernel', 'percpu_user']), throttling };
+  const throttling = omit({ periods: t.nr_periods, throttledPeriods: t.nr_throttled, throttledTime: t.throttled_time }, ['periods', 'throttledPeriods', 'throttledTime']);
+  return {
+    usage: omit({ total: usage.total, percpu: usage.percpu, percpu_kernel: usage.percpu_kernel, percpu_user: usage.percpu_user, kernel: usage.kernel, user: usage.user }, [
+      'total',
+      'percpu',
+      'percpu_kernel',
+      'percpu_user',
+    ]),
+    throttling,
+  };
 }
 
 function cpuV2(dir: string): Obj {
@@ -121,29 +133,44 @@ function cpuV2(dir: string): Obj {
   const us = 1000n;
   return {
     usage: omit({ total: times(st.usage_usec, us), kernel: times(st.system_usec, us) ?? 0, user: times(st.user_usec, us) ?? 0 }, ['total']),
-    throttling: omit({ periods: st.nr_periods, throttledPeriods: st.nr_throttled, throttledTime: times(st.throttled_usec, us) },
-      ['periods', 'throttledPeriods', 'throttledTime']),
+    throttling: omit({ periods: st.nr_periods, throttledPeriods: st.nr_throttled, throttledTime: times(st.throttled_usec, us) }, ['periods', 'throttledPeriods', 'throttledTime']),
   };
 }
 
 function cpusetV1(dir: string): Obj {
   const n = (f: string) => file(dir, `cpuset.${f}`) ?? 0;
-  return omit({
-    cpus: parseCpuList(readCg(dir, 'cpuset.effective_cpus') ?? readCg(dir, 'cpuset.cpus') ?? ''),
-    cpu_exclusive: n('cpu_exclusive'),
-    mems: parseCpuList(readCg(dir, 'cpuset.effective_mems') ?? readCg(dir, 'cpuset.mems') ?? ''),
-    mem_hardwall: n('mem_hardwall'), mem_exclusive: n('mem_exclusive'), memory_migrate: n('memory_migrate'),
-    memory_spread_page: n('memory_spread_page'), memory_spread_slab: n('memory_spread_slab'), memory_pressure: n('memory_pressure'),
-    sched_load_balance: n('sched_load_balance'), sched_relax_domain_level: n('sched_relax_domain_level'),
-  }, ['cpus', 'mems']);
+  return omit(
+    {
+      cpus: parseCpuList(readCg(dir, 'cpuset.effective_cpus') ?? readCg(dir, 'cpuset.cpus') ?? ''),
+      cpu_exclusive: n('cpu_exclusive'),
+      mems: parseCpuList(readCg(dir, 'cpuset.effective_mems') ?? readCg(dir, 'cpuset.mems') ?? ''),
+      mem_hardwall: n('mem_hardwall'),
+      mem_exclusive: n('mem_exclusive'),
+      memory_migrate: n('memory_migrate'),
+      memory_spread_page: n('memory_spread_page'),
+      memory_spread_slab: n('memory_spread_slab'),
+      memory_pressure: n('memory_pressure'),
+      sched_load_balance: n('sched_load_balance'),
+      sched_relax_domain_level: n('sched_relax_domain_level'),
+    },
+    ['cpus', 'mems'],
+  );
 }
 
 function memoryV1(dir: string): Obj {
   const e = (p: string) => memoryEntry(file(dir, `${p}limit_in_bytes`), file(dir, `${p}usage_in_bytes`), file(dir, `${p}max_usage_in_bytes`), file(dir, `${p}failcnt`));
   const raw = keyed(dir, 'memory.stat');
-  return omit({
-    cache: raw.cache, usage: e('memory.'), swap: e('memory.memsw.'), kernel: e('memory.kmem.'), kernelTCP: e('memory.kmem.tcp.'), raw,
-  }, ['cache', 'raw']);
+  return omit(
+    {
+      cache: raw.cache,
+      usage: e('memory.'),
+      swap: e('memory.memsw.'),
+      kernel: e('memory.kmem.'),
+      kernelTCP: e('memory.kmem.tcp.'),
+      raw,
+    },
+    ['cache', 'raw'],
+  );
 }
 
 function memoryV2(dir: string): Obj {
@@ -153,8 +180,17 @@ function memoryV2(dir: string): Obj {
   const limit = file(dir, 'memory.max');
   // v1's memsw is memory + swap: so is runc's swap entry on v2.
   const swap = memoryEntry(sum(limit, file(dir, 'memory.swap.max')), sum(current, file(dir, 'memory.swap.current')), undefined, events.max);
-  return omit({ cache: raw.file, usage: memoryEntry(limit, current, file(dir, 'memory.peak'), events.max), swap, kernel: memoryEntry(0, raw.kernel, undefined, 0), kernelTCP: memoryEntry(0, raw.sock, undefined, 0), raw },
-    ['cache', 'raw']);
+  return omit(
+    {
+      cache: raw.file,
+      usage: memoryEntry(limit, current, file(dir, 'memory.peak'), events.max),
+      swap,
+      kernel: memoryEntry(0, raw.kernel, undefined, 0),
+      kernelTCP: memoryEntry(0, raw.sock, undefined, 0),
+      raw,
+    },
+    ['cache', 'raw'],
+  );
 }
 
 function pids(dir: string): Obj {
@@ -165,7 +201,10 @@ function pids(dir: string): Obj {
 function hugetlbV1(dir: string): Obj {
   const out: Obj = {};
   for (const s of hugetlbSizes(dir, 'limit_in_bytes')) {
-    out[s] = omit({ usage: file(dir, `hugetlb.${s}.usage_in_bytes`), max: file(dir, `hugetlb.${s}.max_usage_in_bytes`), failcnt: file(dir, `hugetlb.${s}.failcnt`) ?? 0 }, ['usage', 'max']);
+    out[s] = omit({ usage: file(dir, `hugetlb.${s}.usage_in_bytes`), max: file(dir, `hugetlb.${s}.max_usage_in_bytes`), failcnt: file(dir, `hugetlb.${s}.failcnt`) ?? 0 }, [
+      'usage',
+      'max',
+    ]);
   }
   return out;
 }
@@ -202,8 +241,10 @@ export function collectStats(layout: Layout, rec: CgroupRecord): Obj {
     // CFQ's own counters where the kernel still has them, else the throttle layer's.
     const cfq = readCg(blkio, 'blkio.io_service_bytes_recursive') !== undefined;
     const pre = cfq ? 'blkio.' : 'blkio.throttle.';
-    s.blkio = omit({ ioServiceBytesRecursive: blkioEntries(blkio, `${pre}io_service_bytes_recursive`), ioServicedRecursive: blkioEntries(blkio, `${pre}io_serviced_recursive`) },
-      ['ioServiceBytesRecursive', 'ioServicedRecursive']);
+    s.blkio = omit({ ioServiceBytesRecursive: blkioEntries(blkio, `${pre}io_service_bytes_recursive`), ioServicedRecursive: blkioEntries(blkio, `${pre}io_serviced_recursive`) }, [
+      'ioServiceBytesRecursive',
+      'ioServicedRecursive',
+    ]);
   } else if (v2has('io')) s.blkio = ioStat(v2!);
   const huge = dirFor(1, 'hugetlb');
   if (huge) s.hugetlb = hugetlbV1(huge);

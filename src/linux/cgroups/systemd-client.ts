@@ -42,8 +42,14 @@ function busClient(bus: Bus): SystemdClient {
     subscribe() {
       // A message bus forwards only the signals a match rule names.
       if (bus.messageBus)
-        bus.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's',
-          `type='signal',sender='${SD}',path='${SD_PATH}',interface='${MANAGER}',member='JobRemoved'`);
+        bus.call(
+          'org.freedesktop.DBus',
+          '/org/freedesktop/DBus',
+          'org.freedesktop.DBus',
+          'AddMatch',
+          's',
+          `type='signal',sender='${SD}',path='${SD_PATH}',interface='${MANAGER}',member='JobRemoved'`,
+        );
       bus.call(SD, SD_PATH, MANAGER, 'Subscribe');
     },
     version: () => String(getProperty(bus, SD_PATH, MANAGER, 'Version')),

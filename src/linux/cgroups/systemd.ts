@@ -35,15 +35,13 @@ export function systemdUnitName(cgroupsPath: string | undefined, id: string): Un
   const p = cgroupsPath || `:corral:${id}`;
   const F = '/linux/cgroupsPath';
   const parts = p.split(':');
-  if (parts.length !== 3)
-    throw new CorralError(`${F}: "${p}" is not of the form "slice:prefix:name" that --systemd-cgroup expects`);
+  if (parts.length !== 3) throw new CorralError(`${F}: "${p}" is not of the form "slice:prefix:name" that --systemd-cgroup expects`);
   const [sliceIn, prefix, name] = parts;
   const slice = sliceIn === '-' ? '-.slice' : sliceIn || 'system.slice';
   if (!slice.endsWith('.slice') || slice.includes('/') || !UNIT_CHARS.test(slice))
     throw new CorralError(`${F}: "${sliceIn}" is not a systemd slice name (such as system.slice or machine-app.slice; no slashes)`);
   if (!name) throw new CorralError(`${F}: "${p}" has no name after the last colon`);
-  if (name.endsWith('.slice'))
-    throw new CorralError(`${F}: "${name}" names a slice; corral puts a container in a scope unit (give a name without .slice)`);
+  if (name.endsWith('.slice')) throw new CorralError(`${F}: "${name}" names a slice; corral puts a container in a scope unit (give a name without .slice)`);
   const unit = `${prefix ? `${prefix}-` : ''}${name}.scope`;
   if (!UNIT_CHARS.test(unit) || unit.length > 255) throw new CorralError(`${F}: "${unit}" is not a valid systemd unit name`);
   return { slice, unit };
@@ -81,7 +79,10 @@ export function deviceProperties(rules: DeviceRule[], majorName: (type: string, 
   const st = emulate(rules, (i) => `${R}/devices/${i}`);
   if (st.defaultAllow) {
     if (st.exceptions.length) warn(`${R}/devices: systemd's DeviceAllow cannot express deny rules under an allow-all; corral's own device rules enforce them`);
-    return [['DevicePolicy', new Variant('s', 'auto')], ['DeviceAllow', new Variant('a(ss)', [])]];
+    return [
+      ['DevicePolicy', new Variant('s', 'auto')],
+      ['DeviceAllow', new Variant('a(ss)', [])],
+    ];
   }
   const allow: [string, string][] = [];
   for (const e of st.exceptions) {
@@ -97,7 +98,10 @@ export function deviceProperties(rules: DeviceRule[], majorName: (type: string, 
     }
     if (path) allow.push([path, access]);
   }
-  return [['DevicePolicy', new Variant('s', 'strict')], ['DeviceAllow', new Variant('a(ss)', allow)]];
+  return [
+    ['DevicePolicy', new Variant('s', 'strict')],
+    ['DeviceAllow', new Variant('a(ss)', allow)],
+  ];
 }
 
 /** The major numbers /proc/devices names, by type. */
@@ -117,15 +121,24 @@ export function procDevices(text = readFileSync('/proc/devices', 'utf8')): (type
 function unifiedProperty(key: string, value: string, version: number): Prop[] | undefined {
   const bytes = () => t(value.trim() === 'max' ? -1 : Number(value));
   switch (key) {
-    case 'memory.max': return [['MemoryMax', bytes()]];
-    case 'memory.high': return [['MemoryHigh', bytes()]];
-    case 'memory.low': return [['MemoryLow', bytes()]];
-    case 'memory.min': return [['MemoryMin', bytes()]];
-    case 'memory.swap.max': return [['MemorySwapMax', bytes()]];
-    case 'pids.max': return [['TasksMax', bytes()]];
-    case 'cpu.weight': return [['CPUWeight', t(Number(value))]];
-    case 'cpuset.cpus': return version >= 244 ? [['AllowedCPUs', new Variant('ay', cpuMask(value))]] : undefined;
-    case 'cpuset.mems': return version >= 244 ? [['AllowedMemoryNodes', new Variant('ay', cpuMask(value))]] : undefined;
+    case 'memory.max':
+      return [['MemoryMax', bytes()]];
+    case 'memory.high':
+      return [['MemoryHigh', bytes()]];
+    case 'memory.low':
+      return [['MemoryLow', bytes()]];
+    case 'memory.min':
+      return [['MemoryMin', bytes()]];
+    case 'memory.swap.max':
+      return [['MemorySwapMax', bytes()]];
+    case 'pids.max':
+      return [['TasksMax', bytes()]];
+    case 'cpu.weight':
+      return [['CPUWeight', t(Number(value))]];
+    case 'cpuset.cpus':
+      return version >= 244 ? [['AllowedCPUs', new Variant('ay', cpuMask(value))]] : undefined;
+    case 'cpuset.mems':
+      return version >= 244 ? [['AllowedMemoryNodes', new Variant('ay', cpuMask(value))]] : undefined;
     case 'cpu.max': {
       const [q, p] = value.trim().split(/\s+/);
       const period = Number(p || 100000);
@@ -240,8 +253,15 @@ export interface StartedUnit {
  * Starts the container's scope with pid in it and the resources as properties; waits
  * until systemd says it is running.
  */
-export function startScope(id: string, name: UnitName, pid: number, r: Resources, v2: boolean, annotations: Record<string, string> | undefined,
-  connect: Connect = connectSystemd): StartedUnit {
+export function startScope(
+  id: string,
+  name: UnitName,
+  pid: number,
+  r: Resources,
+  v2: boolean,
+  annotations: Record<string, string> | undefined,
+  connect: Connect = connectSystemd,
+): StartedUnit {
   const sd = connect();
   try {
     sd.subscribe();
@@ -258,7 +278,9 @@ export function startScope(id: string, name: UnitName, pid: number, r: Resources
       [v2 ? 'IOAccounting' : 'BlockIOAccounting', new Variant('b', true)],
       ...resourceProperties(r, v2, version),
       ...deviceProperties([{ allow: false, type: 'a' }, ...effectiveRules(r.devices)], procDevices(), logWarn),
-      ...Object.entries(annotations ?? {}).filter(([k]) => k.startsWith('org.systemd.property.')).map(([k, v]) => annotationProperty(k, v)),
+      ...Object.entries(annotations ?? {})
+        .filter(([k]) => k.startsWith('org.systemd.property.'))
+        .map(([k, v]) => annotationProperty(k, v)),
     ];
     let job: string;
     try {

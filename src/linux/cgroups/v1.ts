@@ -48,14 +48,14 @@ export function memoryV1(dir: string, r: Resources, o: ApplyOptions): void {
     throw new CorralError(`${F}/swap: memory+swap limit ${swap} is below the memory limit ${limit}`);
   if (limit !== undefined && limit > 0 && m.checkBeforeUpdate && o.update) {
     const usage = readNum(dir, 'memory.usage_in_bytes');
-    if (usage !== undefined && usage > limit)
-      throw new CorralError(`${F}/limit: the new limit ${limit} is below the current usage ${usage} of ${dir} (checkBeforeUpdate)`);
+    if (usage !== undefined && usage > limit) throw new CorralError(`${F}/limit: the new limit ${limit} is below the current usage ${usage} of ${dir} (checkBeforeUpdate)`);
   }
   // Unlimited memory without a word on swap means unlimited swap too (as runc).
   if (limit === -1 && swap === undefined && hasFile(dir, 'memory.memsw.limit_in_bytes')) swap = -1;
   const setLimit = () => limit !== undefined && writeCg(dir, 'memory.limit_in_bytes', limit, `${F}/limit`, limitHint(dir, limit));
-  const setSwap = () => swap !== undefined && writeCg(dir, 'memory.memsw.limit_in_bytes', swap, `${F}/swap`,
-    hasFile(dir, 'memory.memsw.limit_in_bytes') ? '' : ' (swap accounting is off: boot with swapaccount=1)');
+  const setSwap = () =>
+    swap !== undefined &&
+    writeCg(dir, 'memory.memsw.limit_in_bytes', swap, `${F}/swap`, hasFile(dir, 'memory.memsw.limit_in_bytes') ? '' : ' (swap accounting is off: boot with swapaccount=1)');
   // The kernel keeps memory.limit <= memory.memsw.limit at every step: raise the
   // swap limit first when it goes above the current memory limit.
   if (limit !== undefined && swap !== undefined && unlimitedOrAbove(swap) >= (readNum(dir, 'memory.limit_in_bytes') ?? Infinity)) {
@@ -85,8 +85,7 @@ export function memoryV1(dir: string, r: Resources, o: ApplyOptions): void {
   }
   if (defined(m.disableOOMKiller)) writeCg(dir, 'memory.oom_control', m.disableOOMKiller ? 1 : 0, `${F}/disableOOMKiller`);
   if (defined(m.useHierarchy))
-    writeCg(dir, 'memory.use_hierarchy', m.useHierarchy ? 1 : 0, `${F}/useHierarchy`,
-      m.useHierarchy ? '' : ' (this kernel only does hierarchical accounting)');
+    writeCg(dir, 'memory.use_hierarchy', m.useHierarchy ? 1 : 0, `${F}/useHierarchy`, m.useHierarchy ? '' : ' (this kernel only does hierarchical accounting)');
 }
 
 function limitHint(dir: string, limit: number): string {
@@ -112,8 +111,7 @@ function rtBudget(dir: string, runtime: number, period: number): void {
   let need = runtime / period;
   for (let child = dir, d = dirname(dir); hasFile(d, 'cpu.rt_runtime_us'); child = d, d = dirname(d)) {
     let others = 0;
-    for (const e of readdirSync(d, { withFileTypes: true }))
-      if (e.isDirectory() && `${d}/${e.name}` !== child) others += Math.max(0, rtRatio(`${d}/${e.name}`));
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory() && `${d}/${e.name}` !== child) others += Math.max(0, rtRatio(`${d}/${e.name}`));
     need += others;
     // The hierarchy's root is the host's to set (sched_rt_runtime_us).
     if (rtRatio(d) >= need || !hasFile(dirname(d), 'cpu.rt_runtime_us')) break;
@@ -122,8 +120,7 @@ function rtBudget(dir: string, runtime: number, period: number): void {
   for (const { d, need: n } of chain) {
     const value = Math.ceil(n * (readNum(d, 'cpu.rt_period_us') ?? 1_000_000));
     logDebug(`cgroup: giving ${d} a real-time budget of ${value} us for its child`);
-    writeCg(d, 'cpu.rt_runtime_us', value, `${R}/cpu/realtimeRuntime`,
-      ` (the parent ${dirname(d)} must have a real-time budget for it)`);
+    writeCg(d, 'cpu.rt_runtime_us', value, `${R}/cpu/realtimeRuntime`, ` (the parent ${dirname(d)} must have a real-time budget for it)`);
   }
 }
 
@@ -142,9 +139,8 @@ export function cpuV1(dir: string, r: Resources): void {
     const setPeriod = () => isSet(c.realtimePeriod) && writeCg(dir, 'cpu.rt_period_us', c.realtimePeriod, `${F}/realtimePeriod`);
     const setRuntime = () => {
       if (!isSet(c.realtimeRuntime)) return;
-      if (c.realtimeRuntime > 0) rtBudget(dir, c.realtimeRuntime, isSet(c.realtimePeriod) ? c.realtimePeriod : readNum(dir, 'cpu.rt_period_us') ?? 1_000_000);
-      writeCg(dir, 'cpu.rt_runtime_us', c.realtimeRuntime, `${F}/realtimeRuntime`,
-        ' (it must not exceed the period, nor the budget of the parent cgroup)');
+      if (c.realtimeRuntime > 0) rtBudget(dir, c.realtimeRuntime, isSet(c.realtimePeriod) ? c.realtimePeriod : (readNum(dir, 'cpu.rt_period_us') ?? 1_000_000));
+      writeCg(dir, 'cpu.rt_runtime_us', c.realtimeRuntime, `${F}/realtimeRuntime`, ' (it must not exceed the period, nor the budget of the parent cgroup)');
     };
     // runtime <= period at every step.
     if (isSet(c.realtimePeriod) && c.realtimePeriod < (readNum(dir, 'cpu.rt_runtime_us') ?? 0)) {
@@ -158,8 +154,7 @@ export function cpuV1(dir: string, r: Resources): void {
   if (isSet(c.period)) writeCg(dir, 'cpu.cfs_period_us', c.period, `${F}/period`);
   const setQuota = () => isSet(c.quota) && writeCg(dir, 'cpu.cfs_quota_us', c.quota, `${F}/quota`);
   const setBurst = () => defined(c.burst) && writeCg(dir, 'cpu.cfs_burst_us', c.burst, `${F}/burst`, ' (it must not exceed the quota)');
-  if (isSet(c.quota) && defined(c.burst) && c.burst > 0 && c.quota > 0 && c.burst > c.quota)
-    throw new CorralError(`${F}/burst: ${c.burst} is larger than the quota ${c.quota}`);
+  if (isSet(c.quota) && defined(c.burst) && c.burst > 0 && c.quota > 0 && c.burst > c.quota) throw new CorralError(`${F}/burst: ${c.burst} is larger than the quota ${c.quota}`);
   // burst <= quota at every step: lower the burst first when the quota goes below it.
   if (isSet(c.quota) && c.quota > 0 && c.quota < (readNum(dir, 'cpu.cfs_burst_us') ?? 0)) {
     setBurst();
@@ -197,12 +192,11 @@ function blkioV1(dir: string, r: Resources): void {
   if (isSet(b.leafWeight)) writeCg(dir, 'blkio.leaf_weight', b.leafWeight, `${F}/leafWeight`, ' (leaf weights went with the CFQ scheduler)');
   (b.weightDevice ?? []).forEach((d, i) => {
     if (defined(d.weight)) writeCg(dir, deviceFile, `${d.major}:${d.minor} ${d.weight}`, `${F}/weightDevice/${i}/weight`);
-    if (defined(d.leafWeight)) writeCg(dir, 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`, `${F}/weightDevice/${i}/leafWeight`,
-      ' (leaf weights went with the CFQ scheduler)');
+    if (defined(d.leafWeight))
+      writeCg(dir, 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`, `${F}/weightDevice/${i}/leafWeight`, ' (leaf weights went with the CFQ scheduler)');
   });
   for (const [key, file] of THROTTLES) {
-    (b[key] ?? []).forEach((d, i) =>
-      writeCg(dir, `blkio.throttle.${file}`, `${d.major}:${d.minor} ${d.rate}`, `${F}/${key}/${i}`, ' (is there such a block device?)'));
+    (b[key] ?? []).forEach((d, i) => writeCg(dir, `blkio.throttle.${file}`, `${d.major}:${d.minor} ${d.rate}`, `${F}/${key}/${i}`, ' (is there such a block device?)'));
   }
 }
 
@@ -247,8 +241,7 @@ function netClsV1(dir: string, r: Resources): void {
 }
 
 function netPrioV1(dir: string, r: Resources): void {
-  (r.network?.priorities ?? []).forEach((p, i) =>
-    writeCg(dir, 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `${R}/network/priorities/${i}`, ' (is there such an interface?)'));
+  (r.network?.priorities ?? []).forEach((p, i) => writeCg(dir, 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `${R}/network/priorities/${i}`, ' (is there such an interface?)'));
 }
 
 /** rdma.max takes one device a line, on v1 and v2 alike. */

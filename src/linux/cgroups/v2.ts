@@ -28,8 +28,7 @@ export function applyV2(dir: string, controllers: string[], r: Resources, o: V2O
 }
 
 const maxOr = (v: number) => (v === -1 ? 'max' : v);
-const v2Only = (field: string, file: string) =>
-  new CorralError(`${field}: not supported on cgroup v2 (there is no ${file} there)`);
+const v2Only = (field: string, file: string) => new CorralError(`${field}: not supported on cgroup v2 (there is no ${file} there)`);
 
 export function memoryV2(dir: string, r: Resources, o: ApplyOptions): void {
   const m = r.memory;
@@ -39,8 +38,7 @@ export function memoryV2(dir: string, r: Resources, o: ApplyOptions): void {
   if (limit !== undefined && limit > 0 && m.checkBeforeUpdate && o.update) {
     // v1's kernel refuses a limit below the usage; v2's would OOM-kill instead.
     const usage = readNum(dir, 'memory.current');
-    if (usage !== undefined && usage > limit)
-      throw new CorralError(`${F}/limit: the new limit ${limit} is below the current usage ${usage} of ${dir} (checkBeforeUpdate)`);
+    if (usage !== undefined && usage > limit) throw new CorralError(`${F}/limit: the new limit ${limit} is below the current usage ${usage} of ${dir} (checkBeforeUpdate)`);
   }
   if (isSet(m.swap)) {
     let withLimit = limit;
@@ -73,8 +71,7 @@ export function cpuV2(dir: string, r: Resources): void {
   }
   if (isSet(c.realtimePeriod)) throw v2Only(`${F}/realtimePeriod`, 'cpu.rt_period_us');
   if (isSet(c.realtimeRuntime)) throw v2Only(`${F}/realtimeRuntime`, 'cpu.rt_runtime_us');
-  if (isSet(c.quota) && defined(c.burst) && c.quota > 0 && c.burst > c.quota)
-    throw new CorralError(`${F}/burst: ${c.burst} is larger than the quota ${c.quota}`);
+  if (isSet(c.quota) && defined(c.burst) && c.quota > 0 && c.burst > c.quota) throw new CorralError(`${F}/burst: ${c.burst} is larger than the quota ${c.quota}`);
   const setMax = () => {
     if (!isSet(c.quota) && !isSet(c.period)) return;
     // cpu.max is "quota period": keep what is not given.
@@ -118,7 +115,8 @@ function ioV2(dir: string, r: Resources): void {
   });
   for (const [key, , v2key] of THROTTLES) {
     (b[key] ?? []).forEach((d, i) =>
-      writeCg(dir, 'io.max', `${d.major}:${d.minor} ${v2key}=${d.rate > 0 ? d.rate : 'max'}`, `${F}/${key}/${i}`, ' (is there such a block device?)'));
+      writeCg(dir, 'io.max', `${d.major}:${d.minor} ${v2key}=${d.rate > 0 ? d.rate : 'max'}`, `${F}/${key}/${i}`, ' (is there such a block device?)'),
+    );
   }
 }
 
@@ -130,12 +128,13 @@ export function keyController(key: string): string {
 function unifiedV2(dir: string, controllers: string[], r: Resources, o: V2Options): void {
   for (const [key, value] of Object.entries(r.unified ?? {})) {
     const F = `${R}/unified/${key}`;
-    if (!/^[a-z_]+\.[\w.-]+$/.test(key) || key.includes('..'))
-      throw new CorralError(`${F}: not a cgroup file name`);
+    if (!/^[a-z_]+\.[\w.-]+$/.test(key) || key.includes('..')) throw new CorralError(`${F}: not a cgroup file name`);
     const c = keyController(key);
     if (c !== 'cgroup' && !controllers.includes(c)) {
       if (o.v1Controllers?.includes(c))
-        throw new CorralError(`${F}: the ${c} controller is on a cgroup v1 hierarchy on this (hybrid) host, not on the unified one; set it through the v1 fields of linux.resources`);
+        throw new CorralError(
+          `${F}: the ${c} controller is on a cgroup v1 hierarchy on this (hybrid) host, not on the unified one; set it through the v1 fields of linux.resources`,
+        );
       throw new CorralError(`${F}: the ${c} controller is not available in the unified hierarchy of this host`);
     }
     writeCg(dir, key, value, F);
